@@ -1,0 +1,1 @@
+"""Run nRF52840 firmware ELFs in an emulator (Renode or the Unicorn backend)."""

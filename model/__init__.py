@@ -1,0 +1,1 @@
+"""Keyword spotting with TinyConv: data, features, training, compression and deployment."""

@@ -1,0 +1,53 @@
+"""The ``kws`` command line.
+
+Each command lives in its own module and exposes ``register(subparsers)``, which adds its
+parser and sets ``func`` to a callable taking the parsed arguments and returning an exit
+code. Heavy imports (torch, tensorflow) stay inside those callables so that ``--help`` and
+input errors are fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from model.errors import BadInput
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line usage errors (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from model import plots
+    from model.data import download, synth
+
+    parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    data = commands.add_parser("data", help="datasets and features")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND", parser_class=_Parser)
+    download.register(data_commands)
+    synth.register(data_commands)
+    plots.register(data_commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BadInput as exc:
+        sys.stderr.write(f"kws: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("kws: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
