@@ -15,7 +15,7 @@ DEBIAN_PACKAGES := build-essential python3 python3-venv python3-dev \
 .PHONY: demo test setup debian venv frontend lint clean
 
 demo: setup
-	$(VENV)/bin/kws demo --out $(DEMO_OUT)
+	$(VENV)/bin/kws pipeline --out $(DEMO_OUT)
 
 test: setup
 	$(VENV)/bin/tox

@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model import plots
+    from model import evaluate, pipeline, plots, profile, size, train
     from model.data import download, synth
 
     parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     download.register(data_commands)
     synth.register(data_commands)
     plots.register(data_commands)
+    train.register(commands)
+    evaluate.register(commands)
+    size.register(commands)
+    profile.register(commands)
+    pipeline.register(commands)
     return parser
 
 
