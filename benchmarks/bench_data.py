@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import bench_frontend  # noqa: E402
-import bench_synth  # noqa: E402
+import bench_frontend
+import bench_synth
 
 
 def main() -> None:
