@@ -99,8 +99,10 @@ def write_report(out: Path, data: Path, features: dict, figures: list[Path]) -> 
         row = [str(per_label.get(label, 0)) for label in labels]
         lines.append(f"| {split} | " + " | ".join(row) + f" | {sum(per_label.values())} |")
     lines += ["", "## Features", ""]
-    lines.append(f"Micro frontend, {config.NUM_FRAMES}x{config.NUM_CHANNELS} uint16 per clip; ")
-    lines.append(f"{features['seconds']} s for all clips (cached afterwards).")
+    lines.append(
+        f"Micro frontend, {config.NUM_FRAMES}x{config.NUM_CHANNELS} uint16 per clip: "
+        f"{features['seconds']} s for all clips (cached afterwards)."
+    )
     lines += ["", "| split | clips | max feature |", "|---|---|---|"]
     for split, info in features["splits"].items():
         lines.append(f"| {split} | {info['clips']} | {info['max_feature']} |")
