@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 
 
-def run(per_word: int = 20, jobs: int | None = None) -> dict:
-    """Synthesise a small corpus (``per_word`` clips of each default word) and time it.
+def run(per_word: int = 200, jobs: int | None = None) -> dict:
+    """Synthesise the default corpus (``per_word`` clips of each default word) and time it.
 
     The time includes the background recordings and the process pool start-up, as a user sees it.
     """
