@@ -19,6 +19,8 @@ from model import config
 from model.atomic import atomic_write_bytes
 from model.audio import read_wav
 
+#: Columns of comparison.png at most; more clips still get their own figures.
+MAX_COMPARED = 8
 VIEWS = ("waveform", "magnitude spectrum", "spectrogram", "mel spectrogram", "MFCC", "micro frontend")
 
 
@@ -123,7 +125,8 @@ def _png(fig) -> bytes:
 
 
 def plot_clips(clips: list[ClipViews], out: Path) -> list[Path]:
-    """Write one figure per clip and, for several clips, ``comparison.png``; return the paths."""
+    """Write one figure per clip and, for several clips, ``comparison.png`` (of the first
+    ``MAX_COMPARED``); return the paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -137,12 +140,13 @@ def plot_clips(clips: list[ClipViews], out: Path) -> list[Path]:
         atomic_write_bytes(path, _png(fig))
         plt.close(fig)
         written.append(path)
-    if len(clips) > 1:
+    compared = clips[:MAX_COMPARED]
+    if len(compared) > 1:
         fig, axes = plt.subplots(
-            len(VIEWS), len(clips), figsize=(4.2 * len(clips) + 1, 14), constrained_layout=True, squeeze=False
+            len(VIEWS), len(compared), figsize=(4.2 * len(compared) + 1, 14), constrained_layout=True, squeeze=False
         )
-        limits = _limits(clips)
-        for column, clip in enumerate(clips):
+        limits = _limits(compared)
+        for column, clip in enumerate(compared):
             _draw(list(axes[:, column]), clip, limits, labels=column == 0)
         path = out / "comparison.png"
         atomic_write_bytes(path, _png(fig))
@@ -170,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
     clips = [compute_views(n, s) for n, s in zip(clip_names(paths), samples, strict=True)]
     for path in plot_clips(clips, Path(args.out)):
         print(path)
+    if len(clips) > MAX_COMPARED:
+        print(f"comparison.png shows the first {MAX_COMPARED} of {len(clips)} clips")
     return 0
 
 
