@@ -66,3 +66,37 @@ def test_plot_writes_figures(tmp_path):
     assert names == sorted(["comparison.png", f"{tmp_path.name}_clip.png", "yes_clip.png"])
     for name in names:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _dataset(root, words, long_clip=False):
+    for word in words:
+        (root / word).mkdir(parents=True)
+        for speaker in ("aaaa0001", "bbbb0002", "cccc0003"):
+            pcm16(root / word / f"{speaker}_nohash_0.wav", tone(0.5, 300 + 50 * len(word)))
+    (root / "_background_noise_").mkdir()
+    pcm16(root / "_background_noise_" / "noise.wav", tone(3.0, 100, 0.1))
+    if long_clip:
+        pcm16(root / words[0] / "dddd0004_nohash_0.wav", tone(1.25))
+    return root
+
+
+def test_dataset_missing_wanted_word_is_one_line(tmp_path):
+    data = _dataset(tmp_path / "sc", ["yes", "up"])
+    out = tmp_path / "run"
+    result = kws("train", "--data", str(data), "--out", str(out), "--steps", "5", "--lr", "0.001")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(data) in lines[0] and "'no'" in lines[0]
+    assert not out.exists()
+
+
+def test_dataset_clip_longer_than_one_second_is_one_line(tmp_path):
+    data = _dataset(tmp_path / "sc", ["yes", "no", "up"], long_clip=True)
+    out = tmp_path / "demo"
+    result = kws("pipeline", "--data", str(data), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    # Progress bars of the work done before the bad clip came up may precede the error line.
+    lines = [line for line in result.stderr.splitlines() if line.startswith("kws:")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "dddd0004_nohash_0.wav" in lines[0] and "1.250 s long, at most 1 s" in lines[0]
+    assert not (out / "report.md").exists()
