@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model import evaluate, pipeline, plots, profile, size, train
+    from model import codegen, evaluate, export, firmware, pipeline, plots, profile, size, train, verify
     from model.data import download, synth
 
     parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.register(commands)
     size.register(commands)
     profile.register(commands)
+    export.register(commands)
+    codegen.register(commands)
+    verify.register(commands)
+    firmware.register(commands)
     pipeline.register(commands)
     return parser
 

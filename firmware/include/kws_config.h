@@ -36,4 +36,18 @@
 #define KWS_FLASH_BYTES 1048576
 #define KWS_RAM_BYTES 262144
 
+/* Post-processing: micro_speech RecognizeCommands. Scores are int8 + 128 (0-255). */
+#define KWS_RC_AVERAGE_WINDOW_MS 1000
+#define KWS_RC_DETECTION_THRESHOLD 200
+#define KWS_RC_SUPPRESSION_MS 1500
+#define KWS_RC_MINIMUM_COUNT 3
+#define KWS_RC_MINIMUM_SPAN_MS 250
+/* Capacity of its result queue (a 1000 ms window at 20 ms holds 51) and of its class count. */
+#define KWS_RC_MAX_RESULTS 64
+#define KWS_RC_MAX_CLASSES 8
+
+/* Firmware: UART line protocol speed, stage-cycle statistics window (iterations). */
+#define KWS_UART_BAUD 115200
+#define KWS_PROFILE_WINDOW 50
+
 #endif /* KWS_CONFIG_H */

@@ -1,0 +1,116 @@
+/*
+ * main.c - boot, then a polling loop: UART commands, and in stream mode the
+ * PDM stream.  Protocol: firmware/README.md.
+ *
+ * Build-time settings (Makefile): KWS_FW_VARIANT, KWS_FW_MODEL, KWS_FW_KERNELS (strings),
+ * KWS_DEFAULT_STREAM (1: start streaming at boot, 0: wait for commands).
+ */
+#include <stdint.h>
+
+#include "board.h"
+#include "clip.h"
+#include "clock.h"
+#include "commands.h"
+#include "dwt.h"
+#include "features.h"
+#include "line.h"
+#include "profile.h"
+#include "stream.h"
+#include "uarte.h"
+
+#if !defined(KWS_FW_VARIANT) || !defined(KWS_FW_MODEL) || !defined(KWS_FW_KERNELS) || !defined(KWS_DEFAULT_STREAM)
+#error "build with the firmware Makefile: KWS_FW_VARIANT, KWS_FW_MODEL, KWS_FW_KERNELS, KWS_DEFAULT_STREAM"
+#endif
+
+static struct kws_features features;
+
+static void send_boot(int streaming)
+{
+    struct kws_line line;
+    kws_line_begin(&line, "boot");
+    kws_line_str(&line, "variant", KWS_FW_VARIANT);
+    kws_line_str(&line, "model", KWS_FW_MODEL);
+    kws_line_u32(&line, "arena", KWS_MODEL_ARENA_BYTES);
+    kws_line_str(&line, "kernels", KWS_FW_KERNELS);
+    kws_line_str(&line, "board", KWS_BOARD_NAME);
+    kws_line_str(&line, "mode", streaming ? "stream" : "clip");
+    kws_line_send(&line);
+}
+
+/* `ok cmd=<cmd> arg=<arg>`: tells the host the command was taken (for `clip uart`: send the audio now). */
+static void send_ok(const char *cmd, const char *arg)
+{
+    struct kws_line line;
+    kws_line_begin(&line, "ok");
+    kws_line_str(&line, "cmd", cmd);
+    if (arg != NULL) {
+        kws_line_str(&line, "arg", arg);
+    }
+    kws_line_send(&line);
+}
+
+static void send_unknown(void)
+{
+    struct kws_line line;
+    kws_line_begin(&line, "error");
+    kws_line_str(&line, "reason", "unknown-command");
+    kws_line_send(&line);
+}
+
+/* Runs one command; returns the new streaming state. */
+static int run_command(enum kws_command command, int streaming)
+{
+    switch (command) {
+    case KWS_CMD_MODE_STREAM:
+        send_ok("mode", "stream");
+        kws_stream_begin(&features);
+        return 1;
+    case KWS_CMD_MODE_CLIP:
+        send_ok("mode", "clip");
+        return 0;
+    case KWS_CMD_CLIP_PDM:
+        send_ok("clip", "pdm");
+        kws_clip_from_pdm(&features);
+        return 0;
+    case KWS_CMD_CLIP_UART:
+        send_ok("clip", "uart");
+        kws_clip_from_uart(&features);
+        return 0;
+    case KWS_CMD_CLIP_MEM:
+        send_ok("clip", "mem");
+        kws_clip_from_memory(&features);
+        return 0;
+    case KWS_CMD_PROFILE:
+        kws_profile_report();
+        return streaming;
+    case KWS_CMD_UNKNOWN:
+        send_unknown();
+        return streaming;
+    case KWS_CMD_NONE:
+        break;
+    }
+    return streaming;
+}
+
+int main(void)
+{
+    kws_clock_start_hfxo();
+    kws_uarte_init();
+    kws_dwt_init();
+
+    int streaming = KWS_DEFAULT_STREAM;
+    send_boot(streaming);
+    kws_clip_boot_feed(&features);
+    if (streaming) {
+        kws_stream_begin(&features);
+    }
+    for (;;) {
+        enum kws_command command = kws_command_poll();
+        if (command != KWS_CMD_NONE) {
+            streaming = run_command(command, streaming);
+        }
+        if (streaming) {
+            kws_stream_poll(&features);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/* profile.c - rings of recent stage cycle counts and their min/max/average. */
+#include "profile.h"
+
+#include "kws_config.h"
+#include "line.h"
+
+struct stage_ring {
+    uint32_t cycles[KWS_PROFILE_WINDOW];
+    uint32_t next;
+    uint32_t count;
+};
+
+static struct stage_ring rings[KWS_STAGE_COUNT];
+static const char *const stage_names[KWS_STAGE_COUNT] = {"pre", "inf", "post"};
+
+void kws_profile_add(enum kws_stage stage, uint32_t cycles)
+{
+    struct stage_ring *ring = &rings[stage];
+    ring->cycles[ring->next] = cycles;
+    ring->next = (ring->next + 1) % KWS_PROFILE_WINDOW;
+    if (ring->count < KWS_PROFILE_WINDOW) {
+        ring->count++;
+    }
+}
+
+void kws_profile_report(void)
+{
+    for (int s = 0; s < KWS_STAGE_COUNT; s++) {
+        const struct stage_ring *ring = &rings[s];
+        if (ring->count == 0) {
+            continue;
+        }
+        uint32_t min = UINT32_MAX, max = 0;
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < ring->count; i++) {
+            uint32_t c = ring->cycles[i];
+            min = c < min ? c : min;
+            max = c > max ? c : max;
+            sum += c;
+        }
+        struct kws_line line;
+        kws_line_begin(&line, "profile");
+        kws_line_str(&line, "stage", stage_names[s]);
+        kws_line_u32(&line, "n", ring->count);
+        kws_line_u32(&line, "min", min);
+        kws_line_u32(&line, "max", max);
+        kws_line_u32(&line, "avg", (uint32_t)(sum / ring->count));
+        kws_line_send(&line);
+    }
+}

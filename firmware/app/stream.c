@@ -1,0 +1,87 @@
+/* stream.c - PDM blocks -> features -> model -> recognizer -> heard lines. */
+#include "stream.h"
+
+#include "dwt.h"
+#include "infer.h"
+#include "line.h"
+#include "pdm.h"
+#include "profile.h"
+#include "recognizer.h"
+
+#define CYCLES_PER_BLOCK ((uint64_t)KWS_CPU_HZ / 1000u * KWS_STEP_MS)
+
+static struct kws_recognizer recognizer;
+static uint32_t blocks_handled;
+static uint32_t blocks_elapsed; /* handled + estimated lost */
+static uint64_t cycles_elapsed; /* since the stream began, wrap-free */
+static uint32_t last_cycles;
+static uint32_t inferences;
+
+void kws_stream_begin(struct kws_features *f)
+{
+    kws_pdm_start();
+    (void)kws_pdm_poll_block(); /* a block left over from before is stale: drop it */
+    kws_features_reset(f);
+    struct kws_recognizer_config config = kws_recognizer_default_config(KWS_MODEL_NUM_CLASSES);
+    (void)kws_recognizer_init(&recognizer, &config); /* cannot fail: classes checked at compile time */
+    blocks_handled = 0;
+    blocks_elapsed = 0;
+    cycles_elapsed = 0;
+    last_cycles = kws_dwt_cycles();
+    inferences = 0;
+}
+
+static void advance_time(void)
+{
+    uint32_t now = kws_dwt_cycles();
+    cycles_elapsed += now - last_cycles;
+    last_cycles = now;
+    blocks_handled++;
+    uint32_t by_cycles = (uint32_t)(cycles_elapsed / CYCLES_PER_BLOCK);
+    blocks_elapsed = by_cycles > blocks_handled ? by_cycles : blocks_handled;
+}
+
+static void recognize(const int8_t *scores)
+{
+    uint32_t start = kws_dwt_cycles();
+    struct kws_recognition r;
+    int32_t t_ms = (int32_t)(blocks_elapsed * KWS_STEP_MS);
+    int ok = kws_recognizer_process(&recognizer, scores, t_ms, &r) == 0;
+    kws_profile_add(KWS_STAGE_POST, kws_dwt_cycles() - start);
+    if (ok && r.is_new) {
+        struct kws_line line;
+        kws_line_begin(&line, "heard");
+        kws_line_str(&line, "label", kws_model_labels[r.label]);
+        kws_line_i32(&line, "score", r.score);
+        kws_line_i32(&line, "t_ms", t_ms);
+        kws_line_u32(&line, "dropped", blocks_elapsed - blocks_handled);
+        kws_line_send(&line);
+    }
+}
+
+void kws_stream_poll(struct kws_features *f)
+{
+    const int16_t *block = kws_pdm_poll_block();
+    if (block == NULL) {
+        return;
+    }
+    advance_time();
+
+    uint32_t start = kws_dwt_cycles();
+    uint32_t frames = kws_features_push(f, block, KWS_PDM_BLOCK_SAMPLES);
+    kws_profile_add(KWS_STAGE_PRE, kws_dwt_cycles() - start);
+    if (frames == 0 || !kws_features_full(f)) {
+        return;
+    }
+
+    int8_t scores[KWS_MODEL_NUM_CLASSES];
+    uint32_t cycles;
+    if (kws_infer(f->window, scores, &cycles) != 0) {
+        return;
+    }
+    kws_profile_add(KWS_STAGE_INF, cycles);
+    recognize(scores);
+    if (++inferences % KWS_PROFILE_WINDOW == 0) {
+        kws_profile_report();
+    }
+}

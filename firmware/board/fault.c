@@ -1,0 +1,40 @@
+/* fault.c - prints the faulting context from the stacked frame, then halts. */
+#include "fault.h"
+
+#include <stdint.h>
+
+#include "line.h"
+#include "nrf52840.h"
+
+/* Exception frame pushed by the core: r0-r3, r12, lr, pc, xpsr. */
+enum { FRAME_LR = 5, FRAME_PC = 6, FRAME_PSR = 7 };
+
+__attribute__((used, noreturn)) static void fault_report(const uint32_t *frame, uint32_t ipsr)
+{
+    struct kws_line line;
+    kws_line_begin(&line, "fault");
+    kws_line_hex(&line, "pc", frame[FRAME_PC]);
+    kws_line_hex(&line, "lr", frame[FRAME_LR]);
+    kws_line_hex(&line, "psr", frame[FRAME_PSR]);
+    kws_line_hex(&line, "cfsr", SCB_CFSR);
+    kws_line_hex(&line, "hfsr", SCB_HFSR);
+    kws_line_hex(&line, "mmfar", SCB_MMFAR);
+    kws_line_hex(&line, "bfar", SCB_BFAR);
+    kws_line_u32(&line, "exc", ipsr & 0x1FFu);
+    kws_line_send(&line);
+    for (;;) {
+        __asm volatile("wfi"); /* no interrupts are enabled: sleeps for good */
+    }
+}
+
+/* Naked: picks the stack the frame was pushed on (EXC_RETURN bit 2) before
+ * any compiler-generated code can move the stack pointer. */
+__attribute__((naked)) void kws_fault_handler(void)
+{
+    __asm volatile("tst lr, #4\n\t"
+                   "ite eq\n\t"
+                   "mrseq r0, msp\n\t"
+                   "mrsne r0, psp\n\t"
+                   "mrs r1, ipsr\n\t"
+                   "b fault_report\n");
+}

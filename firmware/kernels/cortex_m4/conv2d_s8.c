@@ -1,0 +1,12 @@
+/* CONV_2D int8 (Cortex-M4): the SMLAD fast path for one input channel, else the reference loops. */
+#include "conv_1ch.h"
+#include "kws_reference_ops.h"
+
+void kws_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    if (kws_m4_conv_fast(&p->g)) {
+        kws_m4_conv_1ch_dispatch(p, input, output);
+    } else {
+        kws_ref_conv2d_s8(p, input, output);
+    }
+}

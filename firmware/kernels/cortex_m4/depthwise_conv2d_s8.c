@@ -1,0 +1,12 @@
+/* DEPTHWISE_CONV_2D int8 (Cortex-M4): with one input channel it is the one-channel CONV_2D. */
+#include "conv_1ch.h"
+#include "kws_reference_ops.h"
+
+void kws_depthwise_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    if (kws_m4_conv_fast(&p->g)) {
+        kws_m4_conv_1ch_dispatch(p, input, output);
+    } else {
+        kws_ref_depthwise_conv2d_s8(p, input, output);
+    }
+}

@@ -1,0 +1,98 @@
+/*
+ * kws_kernels.h - the one interface of the NN kernel sets (kernels/reference: portable C;
+ * kernels/cortex_m4: Cortex-M4 DSP extension), called by code that model/codegen.py generates.
+ *
+ * Tensors are NHWC with batch 1. int8 kernels reproduce TFLM's reference kernels bit for bit
+ * (per-channel double-rounding requantization, padding taps skipped, fused activation clamp).
+ * The generator fills the parameter structs at generation time; where a kernel set wants its
+ * weights arranged differently, the comment of that field says so.
+ */
+#ifndef KWS_KERNELS_H
+#define KWS_KERNELS_H
+
+#include <stdint.h>
+
+/* PAD of a 4-D tensor: out[i] = in[i - before] inside, `value` outside. */
+typedef struct {
+    int32_t in_dims[4];
+    int32_t out_dims[4];
+    int32_t before[4];
+} kws_pad_params;
+
+void kws_pad_s8(const kws_pad_params *p, int8_t value, const int8_t *input, int8_t *output);
+void kws_pad_f32(const kws_pad_params *p, const float *input, float *output);
+
+/* CONV_2D and DEPTHWISE_CONV_2D share one geometry. */
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    int32_t depth_multiplier; /* depthwise only: out_c = in_c * depth_multiplier */
+} kws_conv_geometry;
+
+typedef struct {
+    kws_conv_geometry g;
+    int32_t input_offset;  /* -input zero point */
+    int32_t output_offset; /* output zero point */
+    int32_t act_min, act_max;
+    /* reference: int8 OHWI (conv) or 1HWO (depthwise). cortex_m4, when in_c == 1, VALID,
+       stride_w == 2 and k_w % 4 == 0 (kws_m4_conv_fast): int16 pairs per (channel, row, group of
+       4 taps) as {w0, w2}, {w1, w3}; otherwise as reference. */
+    const void *weights;
+    /* reference: the int32 bias. cortex_m4 fast path: bias + input_offset * sum(weights[c]). */
+    const int32_t *bias;
+    const int32_t *multiplier; /* per output channel, Q31 */
+    const int32_t *shift;      /* per output channel, TFLite convention (> 0: left) */
+} kws_conv_s8_params;
+
+void kws_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output);
+void kws_depthwise_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    kws_conv_geometry g;
+    float act_min, act_max;
+    const float *weights; /* OHWI (conv) or 1HWO (depthwise) */
+    const float *bias;
+} kws_conv_f32_params;
+
+void kws_conv2d_f32(const kws_conv_f32_params *p, const float *input, float *output);
+void kws_depthwise_conv2d_f32(const kws_conv_f32_params *p, const float *input, float *output);
+
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+    int32_t per_channel; /* multiplier/shift: one per output (1) or one for all (0) */
+    /* int8 [out_depth][in_depth]. reference: bias is the int32 bias; cortex_m4: bias +
+       input_offset * sum(weights[o]). */
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} kws_fc_s8_params;
+
+void kws_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    float act_min, act_max;
+    const float *weights; /* [out_depth][in_depth] */
+    const float *bias;
+} kws_fc_f32_params;
+
+void kws_fully_connected_f32(const kws_fc_f32_params *p, const float *input, float *output);
+
+/* SOFTMAX over the last dimension; int8 output has scale 1/256 and zero point -128. */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier, input_left_shift, diff_min; /* int8 */
+    float beta;                                           /* float32 */
+} kws_softmax_params;
+
+void kws_softmax_s8(const kws_softmax_params *p, const int8_t *input, int8_t *output);
+void kws_softmax_f32(const kws_softmax_params *p, const float *input, float *output);
+
+#endif /* KWS_KERNELS_H */

@@ -1,0 +1,7 @@
+/* DEPTHWISE_CONV_2D int8 (reference): TFLM's per-channel reference arithmetic. */
+#include "kws_reference_ops.h"
+
+void kws_depthwise_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_depthwise_conv2d_s8(p, input, output);
+}

@@ -1,0 +1,264 @@
+"""The nRF52840 firmware build: layout of the ELF, EasyDMA-only UART, size report, overflow refusal.
+
+The firmware is built against TEST FIXTURE model sources written by this file (a stand-in for
+the code generator's output with the same interface, app/model_api.h): it exercises startup,
+board and application code, never ships. The real ``kws firmware build`` uses generated code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from model import config, firmware
+from model.errors import BadInput
+
+FLASH_END = config.FLASH_BYTES
+RAM_START = firmware.RAM_ORIGIN
+RAM_END = RAM_START + config.RAM_BYTES
+LEGACY_UART_TXD = 0x4000251C
+
+FIXTURE_HEADER = """\
+/* TEST FIXTURE: stands in for the code generator's kws_model.h in tests only. */
+#ifndef KWS_MODEL_H
+#define KWS_MODEL_H
+#include <stdint.h>
+#include <stddef.h>
+typedef int8_t kws_model_value_t;
+#define KWS_MODEL_INPUT_SIZE 1960
+#define KWS_MODEL_OUTPUT_SIZE 4
+#define KWS_MODEL_ARENA_BYTES {arena}
+#define KWS_MODEL_INT8 1
+#define KWS_MODEL_LABELS {{"silence", "unknown", "yes", "no"}}
+int kws_model_invoke(const int8_t *input, int8_t *output);
+void kws_model_features_to_input(const uint16_t *features, int8_t *input, size_t count);
+#endif
+"""
+
+FIXTURE_SOURCE = """\
+/* TEST FIXTURE: a fake "model" that sums its input; not a network. */
+#include "kws_model.h"
+static const int8_t table[3] = {{-128, 0, 127}};
+/* External linkage and input-dependent indexing keep both arrays whole through -O2 and gc-sections. */
+int8_t fixture_arena[KWS_MODEL_ARENA_BYTES];
+const int8_t fixture_ballast[{ballast}] = {{1}};
+int kws_model_invoke(const int8_t *input, int8_t *output)
+{{
+    int32_t sum = fixture_ballast[(uint8_t)input[0] % sizeof(fixture_ballast)];
+    for (int i = 0; i < KWS_MODEL_INPUT_SIZE; i++) {{
+        sum += input[i];
+    }}
+    fixture_arena[(uint8_t)input[1] % sizeof(fixture_arena)] = (int8_t)sum;
+    for (int c = 0; c < KWS_MODEL_OUTPUT_SIZE; c++) {{
+        output[c] = (int8_t)(fixture_arena[0] + c);
+    }}
+    return 0;
+}}
+void kws_model_features_to_input(const uint16_t *features, int8_t *input, size_t count)
+{{
+    for (size_t i = 0; i < count; i++) {{
+        input[i] = table[features[i] < 3 ? features[i] : 2];
+    }}
+}}
+"""
+
+
+def fixture_model(directory: Path, *, arena: int = 2048, ballast: int = 16) -> Path:
+    """Writes the test fixture model sources; ``arena`` lands in RAM, ``ballast`` in flash."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "kws_model.h").write_text(FIXTURE_HEADER.format(arena=arena))
+    (directory / "kws_model.c").write_text(FIXTURE_SOURCE.format(ballast=ballast))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A firmware built from scratch (fresh output directory) on the fixture model."""
+    root = tmp_path_factory.mktemp("fw")
+    out = root / "out"
+    firmware.make_firmware(fixture_model(root / "model"), out, variant="fixture")
+    return out
+
+
+def symbol(elf: Path, name: str) -> int:
+    with elf.open("rb") as handle:
+        table = ELFFile(handle).get_section_by_name(".symtab")
+        (sym,) = table.get_symbol_by_name(name)
+        return sym["st_value"]
+
+
+def section_bytes(elf: Path, name: str) -> tuple[int, bytes]:
+    with elf.open("rb") as handle:
+        section = ELFFile(handle).get_section_by_name(name)
+        return section["sh_addr"], section.data()
+
+
+def test_outputs(built: Path) -> None:
+    assert (built / "kws.elf").is_file()
+    assert "Memory Configuration" in (built / "kws.map").read_text()
+
+
+def test_vector_table_at_zero(built: Path) -> None:
+    addr, data = section_bytes(built / "kws.elf", ".vectors")
+    assert addr == 0
+    initial_sp, reset = struct.unpack_from("<II", data)
+    assert RAM_START < initial_sp <= RAM_END and initial_sp % 8 == 0
+    assert initial_sp == RAM_END  # stack at the top of RAM
+    assert reset & 1, "reset vector must be a Thumb address"
+    assert 0 < reset & ~1 < FLASH_END
+    assert reset == symbol(built / "kws.elf", "kws_reset_handler") | 1
+    # Every other vector reports a fault.
+    handlers = set(struct.unpack_from(f"<{len(data) // 4 - 2}I", data, 8))
+    assert handlers == {symbol(built / "kws.elf", "kws_fault_handler") | 1}
+
+
+def test_noinit_is_not_loaded_or_cleared(built: Path) -> None:
+    with (built / "kws.elf").open("rb") as handle:
+        elf = ELFFile(handle)
+        noinit, bss = elf.get_section_by_name(".noinit"), elf.get_section_by_name(".bss")
+        assert noinit["sh_type"] == "SHT_NOBITS"
+        start, end = noinit["sh_addr"], noinit["sh_addr"] + noinit["sh_size"]
+        assert start >= bss["sh_addr"] + bss["sh_size"]  # outside what the reset handler zeroes
+    assert start <= symbol(built / "kws.elf", "kws_clip_feed") < end
+
+
+def disassembly(elf: Path) -> str:
+    return subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True, check=True).stdout
+
+
+def test_fpu_enabled_before_float_code(built: Path) -> None:
+    text = disassembly(built / "kws.elf")
+    reset = text.split("<kws_reset_handler>:\n", 1)[1].split("\n\n", 1)[0]
+    mnemonics = [line.split("\t")[2] for line in reset.splitlines() if line.count("\t") >= 2]
+    assert not any(m.startswith("v") for m in mnemonics), "no VFP instruction before CPACR is written"
+    first_call = next(i for i, m in enumerate(mnemonics) if m.startswith("bl"))
+    assert mnemonics.index("dsb") < mnemonics.index("isb") < first_call
+
+
+def test_no_legacy_uart_txd(built: Path) -> None:
+    assert "0x4000251c" not in disassembly(built / "kws.elf").lower()
+    pattern = struct.pack("<I", LEGACY_UART_TXD)
+    for name in (".vectors", ".text"):
+        assert pattern not in section_bytes(built / "kws.elf", name)[1]
+
+
+def test_size_report(built: Path) -> None:
+    report = firmware.size_report(built / "kws.elf")
+    assert report["flash_limit"] == 1048576 and report["ram_limit"] == 262144
+    sections = report["sections"]
+    assert {".vectors", ".text", ".bss", ".noinit", ".stack"} <= sections.keys()
+    assert report["flash_bytes"] == sections[".vectors"] + sections[".text"] + sections.get(
+        ".ARM.exidx", 0
+    ) + sections.get(".data", 0)
+    ram = sections.get(".data", 0) + sections[".bss"] + sections[".noinit"] + sections[".stack"]
+    assert report["ram_bytes"] == ram
+    assert 0 < report["flash_bytes"] < report["flash_limit"] and 0 < report["ram_bytes"] < report["ram_limit"]
+    assert sections[".noinit"] >= 32000  # room for one fed clip
+
+
+@pytest.mark.parametrize(
+    ("region", "arena", "ballast"),
+    [("RAM", 300_000, 16), ("FLASH", 2048, 1_100_000)],
+)
+def test_overflow_is_refused(tmp_path: Path, region: str, arena: int, ballast: int) -> None:
+    model_dir = fixture_model(tmp_path / "model", arena=arena, ballast=ballast)
+    with pytest.raises(
+        BadInput, match=rf"^m\.tflite: does not fit the nRF52840: region {region} overflowed by \d+ bytes"
+    ):
+        firmware.make_firmware(model_dir, tmp_path / "out", variant="huge", subject=Path("m.tflite"))
+
+
+def test_other_board_and_boot_mode(tmp_path: Path) -> None:
+    model_dir = fixture_model(tmp_path / "model")
+    firmware.make_firmware(model_dir, tmp_path / "out", variant="nano", board="nano33ble", stream=False)
+    assert (tmp_path / "out" / "kws.elf").is_file()
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="kws")
+    firmware.register(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_cli_refuses_missing_model_and_bad_variant(tmp_path: Path) -> None:
+    args = parse(["firmware", "build", "--model", str(tmp_path / "none.tflite"), "--variant", "v", "--out", "o"])
+    with pytest.raises(BadInput, match="no such model file"):
+        args.func(args)
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"TFL3")
+    args = parse(["firmware", "build", "--model", str(model), "--variant", "a b", "--out", str(tmp_path / "o")])
+    with pytest.raises(BadInput, match="variant name"):
+        args.func(args)
+    assert not (tmp_path / "o").exists()
+
+
+def run_on_unicorn(elf: Path, clip: bytes, budget: int = 30_000_000) -> str:
+    """Runs ``elf`` with ``clip`` fed through .noinit on a bare Unicorn Cortex-M4 with just enough
+    CLOCK/UARTE behaviour to boot (events read as set, STARTTX collects TXD.PTR/MAXCNT bytes).
+    A smoke check of startup, UARTE EasyDMA, frontend and protocol; the emulator backend proper
+    lives in emulation/."""
+    from unicorn import UC_ARCH_ARM, UC_MODE_THUMB, Uc
+    from unicorn.arm_const import UC_ARM_REG_SP, UC_CPU_ARM_CORTEX_M4
+
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+    uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M4)
+    uc.mem_map(0, FLASH_END)
+    uc.mem_map(RAM_START, config.RAM_BYTES)
+    with elf.open("rb") as handle:
+        for segment in ELFFile(handle).iter_segments():
+            if segment["p_type"] == "PT_LOAD" and segment["p_filesz"]:
+                uc.mem_write(segment["p_paddr"], segment.data())
+    uc.mem_write(symbol(elf, "kws_clip_feed"), struct.pack("<II", 0x3153574B, 0) + clip)
+    registers: dict[int, int] = {}
+    uart = bytearray()
+    events_set = {0x40000100, 0x40002120}  # CLOCK HFCLKSTARTED, UARTE ENDTX
+
+    def read(_uc: Uc, offset: int, _size: int, base: int) -> int:
+        return 1 if base + offset in events_set else registers.get(base + offset, 0)
+
+    def write(_uc: Uc, offset: int, _size: int, value: int, base: int) -> None:
+        registers[base + offset] = value
+        if base + offset == 0x40002008 and value:  # TASKS_STARTTX
+            uart.extend(uc.mem_read(registers[0x40002544], registers[0x40002548]))
+
+    for base, size in ((0x40000000, 0x1000), (0x40002000, 0x1000), (0x50000000, 0x1000), (0xE0000000, 0x100000)):
+        uc.mmio_map(base, size, read, base, write, base)
+    initial_sp, reset = struct.unpack("<II", uc.mem_read(0, 8))
+    uc.reg_write(UC_ARM_REG_SP, initial_sp)
+    uc.emu_start(reset, 0xFFFFFFFF, count=budget)
+    return uart.decode()
+
+
+def test_boots_and_classifies_a_fed_clip(tmp_path: Path) -> None:
+    import numpy as np
+
+    from model.features import microfrontend
+
+    firmware.make_firmware(
+        fixture_model(tmp_path / "model"), tmp_path / "out", variant="smoke", model_name="fixture", stream=False
+    )
+    rng = np.random.default_rng(7)
+    pcm = np.sin(np.arange(config.CLIP_SAMPLES) * 0.3) * 6000 + rng.normal(0, 300, config.CLIP_SAMPLES)
+    pcm = pcm.astype("<i2")
+    lines = run_on_unicorn(tmp_path / "out" / "kws.elf", pcm.tobytes()).splitlines()
+
+    assert lines[0] == "boot variant=smoke model=fixture arena=2048 kernels=reference board=dk mode=clip"
+    record, *pairs = lines[1].split(" ")
+    result = dict(pair.split("=", 1) for pair in pairs)
+    assert record == "result" and result.keys() == {"scores", "label", "checksum", "pre", "inf", "post"}
+    # The model input the firmware built is the Python frontend's, quantized by the fixture's table.
+    model_input = np.array([-128, 0, 127], np.int8)[np.minimum(microfrontend(pcm), 2)].tobytes()
+    fnv = 2166136261
+    for byte in model_input:
+        fnv = ((fnv ^ byte) * 16777619) & 0xFFFFFFFF
+    assert result["checksum"] == f"0x{fnv:08x}"
+    # The fixture's arithmetic: arena[input[1] % 2048] = int8(ballast[..] + sum); scores arena[0] + c.
+    values = np.frombuffer(model_input, np.int8).astype(np.int64)
+    stored = int(np.int8(np.uint8((1 if values[0] % 256 % 16 == 0 else 0) + values.sum() & 0xFF)))
+    base = stored if values[1] % 256 == 0 else 0
+    assert result["scores"] == ",".join(str(base + c) for c in range(4))
