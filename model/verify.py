@@ -117,15 +117,9 @@ def compare(target, flatbuffer: bytes, clips: Iterator[tuple[str, np.ndarray]]) 
     return {"clips": clips_run, "bit_exact": exact, "mismatches": mismatches}
 
 
-def _clip_samples(pcm: np.ndarray) -> np.ndarray:
-    if pcm.size < config.CLIP_SAMPLES:
-        pcm = np.concatenate([pcm, np.zeros(config.CLIP_SAMPLES - pcm.size, dtype=np.int16)])
-    return pcm
-
-
 def data_clips(data: Path) -> Iterator[tuple[str, np.ndarray]]:
     """(name, features) of a plain folder of WAV files, or else of a Speech Commands test split."""
-    from model.audio import read_wav
+    from model.audio import pad_or_trim, read_wav
     from model.features import microfrontend
 
     data = Path(data)
@@ -134,14 +128,17 @@ def data_clips(data: Path) -> Iterator[tuple[str, np.ndarray]]:
     wavs = sorted(data.glob("*.wav"))
     if wavs:
         for wav in wavs:
-            yield wav.name, microfrontend(_clip_samples(read_wav(wav, max_samples=config.CLIP_SAMPLES)))
+            yield wav.name, microfrontend(pad_or_trim(read_wav(wav, max_samples=config.CLIP_SAMPLES)))
         return
     from model.batches import SPLITS, open_dataset
 
     dataset = open_dataset(data, {})
-    for example in dataset.split(SPLITS["test"]):
+    examples = dataset.split(SPLITS["test"])
+    if not examples:
+        raise BadInput(data, "no WAV files and no clips in a Speech Commands test split: nothing to verify")
+    for example in examples:
         name = str(example.path) if example.path is not None else f"silence-{example.index}"
-        yield name, microfrontend(_clip_samples(dataset.load(example)))
+        yield name, microfrontend(dataset.load(example))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    assert main(["pipeline", "--out", str(out), "--per-word", "12", "--seed", "3"]) == 0
+    assert main(["pipeline", "--out", str(out), "--per-word", "24", "--seed", "3"]) == 0
     return out
 
 
@@ -30,15 +30,20 @@ def test_pipeline_writes_report_and_figures(demo, capsys):
     # A second run reuses every finished stage.
     before = (demo / ".stages" / "features.json").stat().st_mtime_ns
     capsys.readouterr()
-    assert main(["pipeline", "--out", str(demo), "--per-word", "12", "--seed", "3"]) == 0
+    assert main(["pipeline", "--out", str(demo), "--per-word", "24", "--seed", "3"]) == 0
     assert "[corpus] " in capsys.readouterr().out
     assert (demo / ".stages" / "features.json").stat().st_mtime_ns == before
 
 
-def test_train_eval_profile(demo, tmp_path, capsys):
-    run = tmp_path / "run"
-    args = ["train", "--data", str(demo / "corpus"), "--out", str(run), "--steps", "40", "--lr", "0.001"]
+@pytest.fixture(scope="module")
+def run(demo, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    args = ["train", "--data", str(demo / "corpus"), "--out", str(run), "--steps", "60", "--lr", "0.002"]
     assert main([*args, "--pool", "1", "--eval-every", "20"]) == 0
+    return run
+
+
+def test_train_eval_profile(demo, run, capsys):
     metrics = json.loads((run / "metrics.json").read_text())
     capsys.readouterr()
     assert main(["eval", "--checkpoint", str(run / "model.pt"), "--data", str(demo / "corpus"), "--json"]) == 0
@@ -60,3 +65,41 @@ def test_profile_cuda_without_gpu_is_one_line(demo, tmp_path, capsys):
     assert main(["profile", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cuda"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cuda" in err[0].lower()
+
+
+def test_export_verify_and_firmware_build(demo, run, tmp_path, capsys):
+    """The trained model, exported to int8, runs bit-exact in generated C on the corpus's test
+    split and on edge cases, and builds into firmware that fits the nRF52840."""
+    import numpy as np
+    from wavs import pcm16, tone
+
+    model = tmp_path / "tinyconv.tflite"
+    assert (
+        main(["export", "--checkpoint", str(run / "model.pt"), "--data", str(demo / "corpus"), "--out", str(model)])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["verify", "--model", str(model), "--data", str(demo / "corpus"), "--target", "host", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["clips"] > 0 and report["bit_exact"] == report["clips"] and report["mismatches"] == []
+
+    edges = tmp_path / "edges"
+    edges.mkdir()
+    rng = np.random.default_rng(5)
+    pcm16(edges / "silence.wav", np.zeros(16000, np.int16))
+    pcm16(edges / "clipping.wav", np.clip(rng.normal(0, 30000, 16000), -32768, 32767).astype(np.int16))
+    pcm16(edges / "square.wav", np.where(tone(freq=300) >= 0, 32767, -32768).astype(np.int16))
+    pcm16(edges / "quiet.wav", rng.integers(-2, 3, 16000).astype(np.int16))
+    pcm16(edges / "short.wav", tone(0.3, 500))
+    for source in sorted((demo / "corpus" / "yes").glob("*.wav"))[:3]:
+        pcm = np.frombuffer(source.read_bytes()[44:], "<i2")
+        pcm16(edges / f"quiet_{source.name}", (pcm // 256).astype(np.int16))
+    assert main(["verify", "--model", str(model), "--data", str(edges), "--target", "host", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == {"clips": 8, "bit_exact": 8, "mismatches": []}
+
+    out = tmp_path / "fw"
+    assert main(["firmware", "build", "--model", str(model), "--variant", "int8", "--out", str(out)]) == 0
+    size = json.loads((out / "size.json").read_text())
+    assert 0 < size["flash_bytes"] < size["flash_limit"] and 0 < size["ram_bytes"] < size["ram_limit"]
+    assert (out / "kws.elf").read_bytes()[:4] == b"\x7fELF"
