@@ -1,0 +1,412 @@
+"""Unicorn backend: runs an nRF52840 firmware ELF on a Cortex-M4 model with exact instruction counts.
+
+Virtual time is executed instructions / 64 MHz (Renode with `cpu PerformanceInMips 64`); DWT
+CYCCNT counts the same instructions. Peripherals behave as Renode's models (renode-nrf52840.md).
+Unicorn emulates no NVIC or exception entry: firmware polls, and any fault stops the run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import unicorn
+from unicorn import arm_const as arm
+
+from emulation.counter import STOP_LIMIT, STOP_NOCP, InstructionCounter
+from emulation.elf import FirmwareImage
+from emulation.errors import EmulationError, EmulationFault, RunResult, StopReason
+from emulation.peripherals.base import Peripheral, log
+from emulation.peripherals.clock import Clock
+from emulation.peripherals.dwt import Dwt
+from emulation.peripherals.pdm import Pdm
+from emulation.peripherals.system import SystemControl
+from emulation.peripherals.uarte import Uarte
+from emulation.profile import collapsed_stacks
+
+CPU_HZ = 64_000_000
+FLASH = (0x00000000, 1 << 20)
+RAM = (0x20000000, 256 << 10)
+PERIPHERALS = (0x40000000, 0x20000000)  # APB/AHB peripherals and GPIO (0x50000000)
+PPB = (0xE0000000, 0x00100000)  # private peripheral bus: DWT, SCS
+DEFAULT_BUDGET_S = 60  # a run with no limit given stops after this much virtual time
+NEVER = 0xFFFFFFFE  # `until` address of emu_start: nothing executes there
+SPIN_MAX_PERIOD = 1024  # instructions per iteration of a loop that skip-ahead may fast-forward
+
+_REGISTERS = {f"r{i}": getattr(arm, f"UC_ARM_REG_R{i}") for i in range(13)} | {
+    "sp": arm.UC_ARM_REG_SP,
+    "lr": arm.UC_ARM_REG_LR,
+    "pc": arm.UC_ARM_REG_PC,
+    "xpsr": arm.UC_ARM_REG_XPSR,
+}
+_SPIN_REGISTERS = [reg for name, reg in _REGISTERS.items() if name != "pc"]
+
+_UC_FAULTS = {
+    unicorn.UC_ERR_READ_UNMAPPED: "invalid memory read",
+    unicorn.UC_ERR_WRITE_UNMAPPED: "invalid memory write",
+    unicorn.UC_ERR_FETCH_UNMAPPED: "instruction fetch from invalid memory",
+    unicorn.UC_ERR_READ_PROT: "read from protected memory",
+    unicorn.UC_ERR_WRITE_PROT: "write to protected memory",
+    unicorn.UC_ERR_FETCH_PROT: "instruction fetch from non-executable memory",
+    unicorn.UC_ERR_READ_UNALIGNED: "unaligned read",
+    unicorn.UC_ERR_WRITE_UNALIGNED: "unaligned write",
+    unicorn.UC_ERR_INSN_INVALID: "undefined instruction (UsageFault UNDEFINSTR)",
+    unicorn.UC_ERR_EXCEPTION: "unhandled CPU exception",
+}
+
+
+@dataclass
+class _Spin:
+    """A candidate idle polling loop, keyed by its first event read (instruction, register)."""
+
+    key: tuple[int, int] | None = None
+    last: int = 0
+    period: int = 0
+    registers: list[int] | None = None
+
+
+class Machine:
+    """An nRF52840 running one firmware ELF.
+
+    pcm: s16le mono samples for the PDM microphone. on_pcm_end: "zeros" (Renode's behaviour) or
+    "stop" (the run returns with StopReason.PCM_END when a block can no longer be filled).
+    skip_ahead: fast-forward polling loops to the next PDM event (see `_poll`); results are the same.
+    """
+
+    def __init__(
+        self,
+        elf_path: str | Path,
+        pcm: bytes | None = None,
+        *,
+        skip_ahead: bool = True,
+        on_pcm_end: str = "zeros",
+    ) -> None:
+        self.image = FirmwareImage(elf_path)
+        self.skip_ahead = skip_ahead
+        uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB)
+        uc.ctl_set_cpu_model(arm.UC_CPU_ARM_CORTEX_M4)  # not UC_MODE_MCLASS: that is a Cortex-M33
+        self.uc = uc
+        for base, size in (FLASH, RAM):
+            uc.mem_map(base, size)
+        for seg in self.image.segments:
+            end = seg.address + len(seg.data)
+            if not any(base <= seg.address and end <= base + size for base, size in (FLASH, RAM)):
+                raise ValueError(f"{self.image.path}: segment at 0x{seg.address:08x} is outside flash and RAM")
+            uc.mem_write(seg.address, seg.data)
+        for base, size in (PERIPHERALS, PPB):
+            uc.mmio_map(base, size, self._mmio_read, base, self._mmio_write, base)
+        self.counter = InstructionCounter(uc, ((PERIPHERALS[0], sum(PERIPHERALS) - 1), (PPB[0], sum(PPB) - 1)))
+        self._unmapped: tuple[str, int] | None = None
+        uc.hook_add(unicorn.UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+
+        self.lines: list[str] = []
+        self.line_times: list[float] = []
+        self.warnings: list[str] = []
+        self._warned: set[str] = set()
+        self._partial = bytearray()
+        self._pattern: re.Pattern[str] | None = None
+        self._stop_reason: StopReason | None = None
+        self._in_access = False
+        self._access_now: int | None = None
+        self._spin = _Spin()
+        self._profile_adjust: dict[int, int] = defaultdict(int)
+        self.skipped_instructions = 0
+        self._fault: EmulationFault | None = None
+
+        self.uarte = Uarte(self, self._on_tx)
+        self.pdm = Pdm(self, pcm, CPU_HZ, on_pcm_end, self._pcm_exhausted)
+        self.dwt = Dwt(self)
+        self.clock = Clock(self)
+        self.scs = SystemControl(self, self._set_fpu_enabled)
+        self._pages: dict[int, Peripheral] = {
+            p.base >> 12: p for p in (self.uarte, self.pdm, self.dwt, self.clock, self.scs)
+        }
+        sp, self._pc = self.image.reset_vector()
+        uc.reg_write(arm.UC_ARM_REG_SP, sp)
+
+    # --- what peripherals see (emulation.peripherals.base.Host) ---
+
+    def now(self) -> int:
+        """Instructions executed so far; inside an MMIO access, those before the accessing instruction."""
+        if not self._in_access:
+            return self.counter.total
+        if self._access_now is None:
+            self._access_now = self.counter.now_at_access()
+        return self._access_now
+
+    def dma_read(self, address: int, size: int) -> bytes:
+        try:
+            return bytes(self.uc.mem_read(address, size))
+        except unicorn.UcError:
+            self.warn(f"DMA read of {size} bytes from unmapped 0x{address:08X}: zeros")
+            return bytes(size)
+
+    def dma_write(self, address: int, data: bytes) -> None:
+        try:
+            self.uc.mem_write(address, data)
+        except unicorn.UcError:
+            self.warn(f"DMA write of {len(data)} bytes to unmapped 0x{address:08X}: dropped")
+
+    def schedule(self, at: int) -> None:
+        self.counter.s.limit = min(self.counter.s.limit, at)
+
+    def warn(self, message: str) -> None:
+        """Log like Renode does; each distinct message is logged once (polling would flood the log)."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.warnings.append(message)
+            log.warning(message)
+
+    # --- public API ---
+
+    @property
+    def instructions(self) -> int:
+        return self.counter.total
+
+    @property
+    def virtual_s(self) -> float:
+        return self.counter.total / CPU_HZ
+
+    def write_uart(self, data: bytes) -> None:
+        """Type bytes into UARTE0's receiver."""
+        self.uarte.feed(data)
+
+    def stop(self) -> None:
+        """Stop the current run (from a callback or another thread)."""
+        self._stop_reason = StopReason.STOPPED
+        self._request_stop()
+
+    def symbol(self, name: str) -> int:
+        return self.image.symbols[name]
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(address, size))
+
+    def registers(self) -> dict[str, int]:
+        return {name: self.uc.reg_read(reg) for name, reg in _REGISTERS.items()}
+
+    def run(
+        self,
+        until_line: str | re.Pattern[str] | None = None,
+        max_instructions: int | None = None,
+        max_seconds_virtual: float | None = None,
+    ) -> RunResult:
+        """Run until a new UART line matches `until_line` (regex search), the budget is spent or a
+        fault. Budgets count from the start of this run; with neither given a run stops after
+        DEFAULT_BUDGET_S virtual seconds. Raises EmulationFault on a fault."""
+        if self._fault is not None:
+            raise self._fault
+        start = self.counter.total
+        budget = [max_instructions] if max_instructions is not None else []
+        if max_seconds_virtual is not None:
+            budget.append(round(max_seconds_virtual * CPU_HZ))
+        budget_end = start + (min(budget) if budget else DEFAULT_BUDGET_S * CPU_HZ)
+        self._pattern = re.compile(until_line) if isinstance(until_line, str) else until_line
+        self._stop_reason = None
+        first_line = len(self.lines)
+        while self._stop_reason is None:
+            limit = budget_end if self.pdm.next_fire is None else min(budget_end, self.pdm.next_fire)
+            self.counter.s.limit = limit
+            self.counter.s.stop = 0
+            try:
+                self.uc.emu_start(self._pc | 1, NEVER)
+            except unicorn.UcError as err:
+                self._pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+                self._raise_fault(self._describe(err), first_line)
+            self._pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+            if self.counter.s.stop == STOP_NOCP:
+                self._nocp(first_line)
+            if self._stop_reason is not None:
+                break
+            if self.counter.s.stop != STOP_LIMIT:
+                raise EmulationError(
+                    f"CPU halted at PC=0x{self._pc:08x} ({self.image.function_at(self._pc)}), e.g. WFI/WFE:"
+                    " the Unicorn backend models no interrupts"
+                )
+            now = self.counter.total
+            if self.pdm.next_fire is not None and now >= self.pdm.next_fire:
+                self.pdm.fire()
+            elif now >= budget_end:
+                self._stop_reason = StopReason.BUDGET
+        self._pattern = None
+        return self._result(self._stop_reason, first_line)
+
+    def profile(self) -> dict[str, int]:
+        """Executed instructions per function (from the ELF's symbols), largest first."""
+        counts: dict[str, int] = defaultdict(int)
+        for address, _size, count, hits in self.counter.blocks():
+            counts[self.image.function_at(address)] += count * hits
+        for address, n in self._profile_adjust.items():
+            counts[self.image.function_at(address)] += n
+        return dict(sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: -kv[1]))
+
+    def write_profile(self, path: str | Path) -> Path:
+        """The profile as a collapsed-stack file (`function count` lines) that speedscope opens."""
+        path = Path(path)
+        path.write_text(collapsed_stacks(self.profile()))
+        return path
+
+    def close(self) -> None:
+        self.counter.close()
+
+    # --- internals ---
+
+    def _result(self, reason: StopReason, first_line: int) -> RunResult:
+        return RunResult(
+            lines=self.lines[first_line:],
+            instructions=self.counter.total,
+            virtual_s=self.virtual_s,
+            stop_reason=reason,
+            line_times=self.line_times[first_line:],
+            warnings=list(self.warnings),
+        )
+
+    def _request_stop(self) -> None:
+        """Stop at the next block boundary. uc.emu_stop() inside an MMIO callback would abandon the
+        accessing instruction, which then runs again on resume (a second STARTTX, say)."""
+        self.counter.s.limit = 0
+
+    def _set_fpu_enabled(self, enabled: bool) -> None:
+        self.counter.s.fpu_enabled = int(enabled)
+
+    def _pcm_exhausted(self) -> None:
+        self._stop_reason = StopReason.PCM_END
+
+    def _on_tx(self, data: bytes) -> None:
+        self._partial += data
+        while b"\n" in self._partial:
+            raw, _, rest = self._partial.partition(b"\n")
+            self._partial = bytearray(rest)
+            line = raw.decode("latin-1").rstrip("\r")
+            self.lines.append(line)
+            self.line_times.append(self.now() / CPU_HZ)
+            if self._pattern is not None and self._stop_reason is None and self._pattern.search(line):
+                self._stop_reason = StopReason.LINE
+                self._request_stop()
+
+    def _peripheral(self, address: int) -> Peripheral | None:
+        return self._pages.get(address >> 12)
+
+    def _mmio_read(self, uc: unicorn.Uc, offset: int, size: int, base: int) -> int:
+        address = base + offset
+        self._in_access, self._access_now = True, None
+        try:
+            p = self._peripheral(address)
+            if p is None:
+                self.warn(f"read from non-existing peripheral at 0x{address:08X}: 0")
+                self._spin = _Spin()
+                return 0
+            reg = address & 0xFFC
+            value = p.read(reg)
+            if self.skip_ahead and p.is_event(reg):
+                self._poll(address, value)
+            else:
+                self._spin = _Spin()
+            shift = 8 * (address & 3)
+            return (value >> shift) & ((1 << (8 * size)) - 1)
+        finally:
+            self._in_access = False
+
+    def _mmio_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, base: int) -> None:
+        address = base + offset
+        self._in_access, self._access_now = True, None
+        self._spin = _Spin()
+        try:
+            p = self._peripheral(address)
+            if p is None:
+                self.warn(f"write of 0x{value:X} to non-existing peripheral at 0x{address:08X}: ignored")
+                return
+            reg = address & 0xFFC
+            if size < 4:
+                shift, mask = 8 * (address & 3), (1 << (8 * size)) - 1
+                value = (p.read(reg) & ~(mask << shift)) | ((value & mask) << shift)
+            p.write(reg, value & 0xFFFFFFFF)
+        finally:
+            self._in_access = False
+
+    def _poll(self, address: int, value: int) -> None:
+        """Polling skip-ahead.
+
+        An idle polling loop reads only event registers, all 0 (one or several: firmware may poll
+        PDM and UART events in turn), touches no other peripheral, comes back to the same read
+        after a constant number of instructions P and has all registers equal there (nothing
+        accumulates). It can only leave when an event arrives, and the only events on virtual time
+        are PDM blocks (host UART bytes arrive between runs). So the counter jumps by whole
+        iterations (k * P, stopping short of the next event or the budget): exactly as if the loop
+        had spun, with CYCCNT and the instruction count advanced accordingly -- Renode counts the
+        spin instructions too. The last iterations run for real, so the event is seen at the same
+        instruction as without skipping.
+        """
+        spin = self._spin
+        if value != 0:
+            self._spin = _Spin()
+            return
+        now = self.now()
+        key = (self.counter.s.access_pc, address)
+        if spin.key is None:
+            self._spin = _Spin(key=key, last=now)
+            return
+        if key != spin.key:
+            return  # another idle read inside the same loop
+        period = now - spin.last
+        registers = [self.uc.reg_read(reg) for reg in _SPIN_REGISTERS]
+        if 0 < period <= SPIN_MAX_PERIOD and period == spin.period and registers == spin.registers:
+            k = (self.counter.s.limit - now) // period - 1
+            if k > 0:
+                self.counter.add(k * period)
+                self._profile_adjust[key[0]] += k * period
+                self.skipped_instructions += k * period
+            self._spin = _Spin()
+            return
+        spin.last, spin.period, spin.registers = now, period, registers
+
+    def _on_unmapped(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int, data: object) -> bool:
+        kind = {unicorn.UC_MEM_WRITE_UNMAPPED: "write", unicorn.UC_MEM_FETCH_UNMAPPED: "fetch"}.get(access, "read")
+        self._unmapped = (kind, address)
+        return False
+
+    def _describe(self, err: unicorn.UcError) -> str:
+        what = _UC_FAULTS.get(err.errno, str(err))
+        if self._unmapped is not None and err.errno in (
+            unicorn.UC_ERR_READ_UNMAPPED,
+            unicorn.UC_ERR_WRITE_UNMAPPED,
+            unicorn.UC_ERR_FETCH_UNMAPPED,
+        ):
+            what += f" at 0x{self._unmapped[1]:08X} (BusFault)"
+        return what
+
+    def _nocp(self, first_line: int) -> None:
+        """An FPU instruction before CPACR granted access: run the block up to it, then report NOCP.
+        emu_start's `until` and `count` act only on freshly translated code, hence the cache removal."""
+        target = self.counter.s.nocp_pc
+        n, address = 0, self._pc
+        while address < target:
+            first = int.from_bytes(self.uc.mem_read(address, 2), "little")
+            address += 4 if first >> 11 >= 0b11101 else 2
+            n += 1
+        self.counter.s.fpu_enabled = 1
+        try:
+            if n:
+                self.uc.ctl_remove_cache(self._pc, target + 4)
+                self.uc.emu_start(self._pc | 1, NEVER, count=n)
+        finally:
+            self.counter.s.fpu_enabled = 0
+        self._pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+        self._raise_fault("FPU instruction while CPACR denies CP10/CP11 (UsageFault NOCP)", first_line)
+
+    def _raise_fault(self, what: str, first_line: int) -> None:
+        unexecuted = self.counter.settle(self._pc)
+        self._profile_adjust[self.counter.s.last_addr] -= unexecuted
+        regs = self.registers()
+        regs["pc"] = self._pc
+        where = self.image.function_at(self._pc)
+        lines = [
+            f"firmware fault: {what} at PC=0x{self._pc:08X} ({where}) "
+            f"LR=0x{regs['lr']:08X} SP=0x{regs['sp']:08X} xPSR=0x{regs['xpsr']:08X}",
+            "  " + " ".join(f"{name}=0x{regs[name]:08X}" for name in _REGISTERS if name.startswith("r")),
+            f"  after {self.counter.total} instructions ({self.virtual_s:.6f} s virtual)",
+        ]
+        self._fault = EmulationFault("\n".join(lines), self._result(StopReason.FAULT, first_line), self._pc, regs)
+        raise self._fault

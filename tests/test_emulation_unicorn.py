@@ -1,0 +1,196 @@
+"""Unicorn backend on small test firmwares (tests/firmware): UARTE, DWT, exact counts, FPU, faults, PDM."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import unicorn
+
+from emulation import EmulationFault, StopReason
+from emulation.unicorn_backend import CPU_HZ, Machine
+
+FIRMWARE_DIR = Path(__file__).parent / "firmware"
+BLOCK = 320
+BLOCK_INSTRUCTIONS = CPU_HZ * BLOCK // 16000  # 20 ms at 64 MHz
+
+
+@pytest.fixture(scope="session")
+def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("firmware")
+    subprocess.run(["make", "-s", "-C", str(FIRMWARE_DIR), f"OUT={out}"], check=True)
+    return out
+
+
+def selftest(firmware: Path) -> Machine:
+    m = Machine(firmware / "selftest.elf")
+    assert m.run(until_line="^ready$").stop_reason is StopReason.LINE
+    return m
+
+
+def command(m: Machine, cmd: bytes, until: str = "=|done") -> list[str]:
+    m.write_uart(cmd)
+    result = m.run(until_line=until, max_instructions=5_000_000)
+    assert result.stop_reason is StopReason.LINE, result
+    return result.lines
+
+
+def test_uart_prints_and_echoes_rx(firmware: Path) -> None:
+    m = selftest(firmware)
+    assert m.lines == ["ready"]
+    assert command(m, b"eHello, emulator\n") == ["echo=Hello, emulator"]
+    assert command(m, b"?", until="unknown") == ["unknown"]
+    assert m.line_times[0] == pytest.approx(m.line_times[0]) and 0 < m.line_times[0] < m.virtual_s
+
+
+def test_dwt_counts_a_known_loop_exactly(firmware: Path) -> None:
+    m = selftest(firmware)
+    (line,) = command(m, b"c")
+    cycles, n = map(int, re.findall(r"\d+", line))
+    assert cycles == 1 + 2 * n  # the first CYCCNT load, then n x (subs, bne)
+
+
+def test_native_count_equals_per_instruction_count(firmware: Path) -> None:
+    """Unicorn's code hook skips IT-conditional instructions whose condition fails; the native count
+    (like Renode's, per translated instruction) includes them. The firmware only has single-slot ITs."""
+    m = selftest(firmware)
+    hooked = skipped = 0
+    previous_it: int | None = None
+
+    def on_code(uc: unicorn.Uc, address: int, size: int, data: object) -> None:
+        nonlocal hooked, skipped, previous_it
+        hooked += 1
+        if previous_it is not None and address != previous_it + 2:
+            skipped += 1
+        first = int.from_bytes(uc.mem_read(address, 2), "little")
+        previous_it = address if size == 2 and first & 0xFF0F == 0xBF08 else None
+
+    m.uc.hook_add(unicorn.UC_HOOK_CODE, on_code)
+    m.uc.ctl_flush_tb()  # cached blocks were translated without the code hook
+    before = m.instructions
+    command(m, b"b")
+    assert m.instructions - before == hooked + skipped
+    assert hooked > 500_000 and skipped > 0
+
+
+def test_fpu_works_after_cpacr(firmware: Path) -> None:
+    m = selftest(firmware)
+    assert command(m, b"p") == ["fpu=8043"]  # int(sum(i * 0.5 for i < 100) * 3.25)
+
+
+def test_fpu_before_cpacr_is_a_nocp_fault(firmware: Path) -> None:
+    m = selftest(firmware)
+    m.write_uart(b"x")
+    with pytest.raises(EmulationFault, match="NOCP") as info:
+        m.run(max_instructions=100_000)
+    fn = m.image.functions[[f.name for f in m.image.functions].index("cmd_fpu")]
+    first_fpu = int.from_bytes(m.read_memory(info.value.pc, 4)[:2], "little")
+    assert fn.start <= info.value.pc < fn.start + fn.size
+    assert first_fpu & 0xEC00 == 0xEC00
+    assert "cmd_fpu" in str(info.value)
+
+
+def test_invalid_memory_access_reports_pc_and_registers(firmware: Path) -> None:
+    m = selftest(firmware)
+    m.write_uart(b"m")
+    with pytest.raises(EmulationFault) as info:
+        m.run(max_instructions=100_000)
+    message = str(info.value)
+    assert "invalid memory read at 0xA0000000" in message
+    for name in ("PC=", "LR=", "SP=", "xPSR=", "r0=", "r12="):
+        assert name in message
+    insn = m.read_memory(info.value.pc, 4)
+    assert insn[1] & 0xF8 in (0x68, 0xF8) or insn[0:2] == b"\x1b\x68"  # a load: ldr / ldr.w
+    assert info.value.result.lines == ["reading"]
+    with pytest.raises(EmulationFault):
+        m.run()  # a faulted machine stays faulted
+
+
+def test_undefined_instruction_faults(firmware: Path) -> None:
+    m = selftest(firmware)
+    m.write_uart(b"u")
+    with pytest.raises(EmulationFault, match="undefined instruction") as info:
+        m.run(max_instructions=100_000)
+    assert m.read_memory(info.value.pc, 2) == bytes([0x07, 0xDE])  # udf #7
+
+
+def test_instruction_budget(firmware: Path) -> None:
+    m = selftest(firmware)
+    m.write_uart(b"s")
+    start = m.instructions
+    result = m.run(max_instructions=3_000_000)
+    assert result.stop_reason is StopReason.BUDGET
+    assert result.instructions - start == 3_000_000  # `b .` is a one-instruction block
+    assert m.run(max_seconds_virtual=0.5).instructions - result.instructions == CPU_HZ // 2
+
+
+def test_legacy_txd_prints_nothing_and_warns(firmware: Path) -> None:
+    m = selftest(firmware)
+    assert command(m, b"l") == ["legacy done"]
+    assert any("unhandled write" in w and "0x51C" in w for w in m.warnings)
+
+
+def test_profile_attributes_instructions_to_functions(firmware: Path, tmp_path: Path) -> None:
+    m = selftest(firmware)
+    command(m, b"b")
+    profile = m.profile()
+    assert sum(profile.values()) == m.instructions
+    assert next(iter(profile)) == "cmd_bench"
+    text = m.write_profile(tmp_path / "p.collapsed").read_text()
+    assert re.fullmatch(r"(\S+ \d+\n)+", text)
+
+
+def fnv(samples: np.ndarray) -> int:
+    h = 2166136261
+    for s in samples.astype(np.uint16).tolist():
+        h = ((h ^ s) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def parse_blocks(lines: list[str]) -> list[dict[str, int]]:
+    return [{k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", line)} for line in lines if line.startswith("block")]
+
+
+@pytest.fixture(scope="module")
+def pcm() -> np.ndarray:
+    return np.random.default_rng(7).integers(-32768, 32768, 8 * BLOCK, dtype=np.int16)
+
+
+def test_pdm_blocks_are_bit_exact_and_on_time(firmware: Path, pcm: np.ndarray) -> None:
+    m = Machine(firmware / "pdm.elf", pcm.tobytes())
+    result = m.run(until_line=r"^block i=7 ")
+    blocks = parse_blocks(result.lines)
+    assert [b["i"] for b in blocks] == list(range(8))
+    for b, samples in zip(blocks, pcm.reshape(-1, BLOCK), strict=True):
+        assert b["sum"] == int(samples.astype(np.int64).sum())
+        assert b["hash"] == fnv(samples)
+    boot_t = int(result.lines[0].split("t=")[1])
+    for k, b in enumerate(blocks):
+        # block k ends 20 ms x (k + 1) after TASKS_START; the poll loop sees it within one iteration
+        assert 0 <= b["t"] - boot_t - (k + 1) * BLOCK_INSTRUCTIONS < 16
+    assert len({b["work"] for b in blocks}) == 1
+
+
+def test_skip_ahead_changes_nothing_but_speed(firmware: Path, pcm: np.ndarray) -> None:
+    runs = []
+    for skip in (True, False):
+        m = Machine(firmware / "pdm.elf", pcm[: 4 * BLOCK].tobytes(), skip_ahead=skip)
+        result = m.run(until_line=r"^block i=3 ")
+        runs.append((result.lines, result.line_times, result.instructions, m.skipped_instructions))
+    (lines_a, times_a, n_a, skipped), (lines_b, times_b, n_b, none) = runs
+    assert lines_a == lines_b and times_a == times_b and n_a == n_b
+    assert skipped > 0.9 * n_a and none == 0
+
+
+def test_pcm_end_zeros_or_stop(firmware: Path, pcm: np.ndarray) -> None:
+    m = Machine(firmware / "pdm.elf", pcm[:BLOCK].tobytes())
+    blocks = parse_blocks(m.run(until_line=r"^block i=1 ").lines)
+    assert blocks[1]["sum"] == 0 and blocks[1]["hash"] == fnv(np.zeros(BLOCK, np.int16))
+
+    m = Machine(firmware / "pdm.elf", pcm[:BLOCK].tobytes(), on_pcm_end="stop")
+    result = m.run(until_line=r"^block i=1 ")
+    assert result.stop_reason is StopReason.PCM_END
+    assert [b["i"] for b in parse_blocks(result.lines)] == [0]
