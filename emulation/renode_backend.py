@@ -36,8 +36,13 @@ def _quote(path: Path) -> str:
     return "@" + str(path.resolve())
 
 
-def generate_script(elf: Path, uart_log: Path, seconds: float, pcm: Path | None = None) -> str:
-    """The monitor script of a headless run (tested as text: Renode is not installable here)."""
+def generate_script(
+    elf: Path, uart_log: Path, seconds: float, pcm: Path | None = None, preload: list[tuple[Path, int]] = ()
+) -> str:
+    """The monitor script of a headless run (tested as text: Renode is not installable here).
+
+    ``preload`` files are loaded at their addresses after the ELF, before the core starts.
+    """
     lines = [
         'mach create "kws"',
         f"machine LoadPlatformDescription {_quote(PLATFORM)}",
@@ -45,6 +50,7 @@ def generate_script(elf: Path, uart_log: Path, seconds: float, pcm: Path | None 
         f"sysbus LoadELF {_quote(elf)}",
         f"sysbus.uart0 CreateFileBackend {_quote(uart_log)} true",
     ]
+    lines += [f"sysbus LoadBinary {_quote(path)} 0x{address:08x}" for path, address in preload]
     if pcm is not None:
         lines.append(f"sysbus.pdm SetInputFile {_quote(pcm)}")
     lines += [
@@ -59,10 +65,11 @@ def generate_script(elf: Path, uart_log: Path, seconds: float, pcm: Path | None 
 class RenodeMachine:
     """Same shape as the Unicorn Machine's run(): one headless Renode process per run."""
 
-    def __init__(self, elf_path: str | Path, pcm: bytes | None = None) -> None:
+    def __init__(self, elf_path: str | Path, pcm: bytes | None = None, preload: list[tuple[int, bytes]] = ()) -> None:
         self.renode = find_renode()
         self.elf = Path(elf_path)
         self.pcm = pcm
+        self.preload = list(preload)
 
     def run(
         self,
@@ -77,9 +84,13 @@ class RenodeMachine:
             if self.pcm is not None:
                 pcm_path = tmp_dir / "input.s16le"
                 pcm_path.write_bytes(self.pcm)
+            preload = []
+            for n, (address, data) in enumerate(self.preload):
+                (tmp_dir / f"preload{n}.bin").write_bytes(data)
+                preload.append((tmp_dir / f"preload{n}.bin", address))
             uart_log = tmp_dir / "uart0.txt"
             script = tmp_dir / "run.resc"
-            script.write_text(generate_script(self.elf, uart_log, max_seconds_virtual, pcm_path))
+            script.write_text(generate_script(self.elf, uart_log, max_seconds_virtual, pcm_path, preload))
             proc = subprocess.run(
                 [self.renode, "--disable-xwt", "--console", "--plain", "-e", f"include {_quote(script)}"],
                 capture_output=True,

@@ -9,6 +9,7 @@ input errors are fast.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -24,10 +25,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model import codegen, evaluate, export, firmware, pipeline, plots, profile, size, train, verify
+    from model import codegen, emulate, evaluate, export, firmware, pipeline, plots, profile, size, train, verify
     from model.data import download, synth
 
     parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the emulator's peripheral warnings")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     data = commands.add_parser("data", help="datasets and features")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -42,12 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     codegen.register(commands)
     verify.register(commands)
     firmware.register(commands)
+    emulate.register(commands)
     pipeline.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Accesses to peripherals the emulator does not model are logged as Renode does; they stay
+    # in each run's result, and reach the terminal only with --verbose.
+    logging.basicConfig(format="%(name)s: %(message)s", level=logging.WARNING if args.verbose else logging.ERROR)
     try:
         return int(args.func(args) or 0)
     except BadInput as exc:

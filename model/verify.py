@@ -6,8 +6,9 @@ int8 outputs must be identical; float32 outputs within 1e-5 relative (1e-7 absol
 
 Targets: ``host`` compiles the generated C with a kernel set (``--kernels``) into a shared
 library with the host compiler and calls it through ctypes; the input is quantized by the
-generated C lookup table. A target is a class with ``features_to_input`` and ``invoke``: an
-emulated-firmware target (``--elf``) slots in next to :class:`HostTarget`.
+generated C lookup table. ``--elf`` runs the firmware in an emulator instead (``--backend``):
+the clip's audio goes in, and the firmware's ``result`` line gives the scores and a checksum of
+the int8 model input it computed, both compared with the host's frontend and ``tflite_micro``.
 """
 
 from __future__ import annotations
@@ -117,10 +118,47 @@ def compare(target, flatbuffer: bytes, clips: Iterator[tuple[str, np.ndarray]]) 
     return {"clips": clips_run, "bit_exact": exact, "mismatches": mismatches}
 
 
-def data_clips(data: Path) -> Iterator[tuple[str, np.ndarray]]:
-    """(name, features) of a plain folder of WAV files, or else of a Speech Commands test split."""
-    from model.audio import pad_or_trim, read_wav
+def fnv1a(data: bytes) -> int:
+    """32-bit FNV-1a, the firmware's checksum of the model input (firmware/README.md)."""
+    h = 2166136261
+    for byte in data:
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def compare_firmware(elf: Path, backend: str, flatbuffer: bytes, clips: Iterator[tuple[str, np.ndarray]]):
+    """Run (name, int16 pcm) clips through the emulated firmware and through the host's
+    frontend, input quantization and TFLM; the verify report."""
+    from emulation.clip import run_clip
+    from emulation.errors import BackendUnavailable
+    from model.export import TFLMRunner
     from model.features import microfrontend
+
+    reference = TFLMRunner(flatbuffer)
+    clips_run, exact, mismatches = 0, 0, []
+    for name, pcm in clips:
+        expected_input = reference.quantization.model_input(microfrontend(pcm))
+        try:
+            result = run_clip(elf, pcm.astype("<i2").tobytes(), backend).result
+        except BackendUnavailable as exc:
+            raise BadInput(None, f"--backend {backend}: {exc}") from None
+        clips_run += 1
+        checksum = f"0x{fnv1a(expected_input.astype(np.int8).tobytes()):08x}"
+        if result["checksum"] != checksum:
+            mismatches.append({"clip": name, "stage": "input", "firmware": result["checksum"], "host": checksum})
+            continue
+        got = np.array([int(v) for v in result["scores"].split(",")], dtype=np.int8)
+        want = reference.run_input(expected_input).reshape(-1)
+        if np.array_equal(got, want):
+            exact += 1
+        else:
+            mismatches.append({"clip": name, "stage": "model", "firmware": got.tolist(), "tflite_micro": want.tolist()})
+    return {"clips": clips_run, "bit_exact": exact, "mismatches": mismatches}
+
+
+def data_pcm(data: Path) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, 1 s int16 pcm) of a plain folder of WAV files, or else of a Speech Commands test split."""
+    from model.audio import pad_or_trim, read_wav
 
     data = Path(data)
     if not data.is_dir():
@@ -128,7 +166,7 @@ def data_clips(data: Path) -> Iterator[tuple[str, np.ndarray]]:
     wavs = sorted(data.glob("*.wav"))
     if wavs:
         for wav in wavs:
-            yield wav.name, microfrontend(pad_or_trim(read_wav(wav, max_samples=config.CLIP_SAMPLES)))
+            yield wav.name, pad_or_trim(read_wav(wav, max_samples=config.CLIP_SAMPLES))
         return
     from model.batches import SPLITS, open_dataset
 
@@ -138,22 +176,35 @@ def data_clips(data: Path) -> Iterator[tuple[str, np.ndarray]]:
         raise BadInput(data, "no WAV files and no clips in a Speech Commands test split: nothing to verify")
     for example in examples:
         name = str(example.path) if example.path is not None else f"silence-{example.index}"
-        yield name, microfrontend(dataset.load(example))
+        yield name, dataset.load(example)
+
+
+def data_clips(data: Path) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, features) of the clips of :func:`data_pcm`."""
+    from model.features import microfrontend
+
+    for name, pcm in data_pcm(data):
+        yield name, microfrontend(pcm)
 
 
 def run(args: argparse.Namespace) -> int:
     from model.tflite_reader import read_model
 
     _, flatbuffer = read_model(args.model)
-    target = TARGETS[args.target](flatbuffer, args.kernels, args.model)
-    report = compare(target, flatbuffer, data_clips(Path(args.data)))
+    if args.elf:
+        from model.emulate import check_elf
+
+        elf = check_elf(Path(args.elf))
+        report = compare_firmware(elf, args.backend, flatbuffer, data_pcm(Path(args.data)))
+        where = f"firmware {elf} on {args.backend}"
+    else:
+        target = TARGETS[args.target](flatbuffer, args.kernels, args.model)
+        report = compare(target, flatbuffer, data_clips(Path(args.data)))
+        where = f"{args.target}, {args.kernels} kernels, {target.generated.dtype}"
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(
-            f"{report['bit_exact']}/{report['clips']} clips match tflite_micro "
-            f"({args.target}, {args.kernels} kernels, {target.generated.dtype})"
-        )
+        print(f"{report['bit_exact']}/{report['clips']} clips match tflite_micro ({where})")
         for m in report["mismatches"][:10]:
             print(f"  mismatch: {m}")
     return 1 if report["mismatches"] else 0
@@ -174,6 +225,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a folder of WAV files, or a Speech Commands dataset (its test split)",
     )
     parser.add_argument("--target", choices=sorted(TARGETS), default="host", help="where the generated C runs")
+    parser.add_argument("--elf", metavar="FILE", help="verify this firmware ELF, run in an emulator, instead")
+    parser.add_argument("--backend", choices=("unicorn", "renode"), default="unicorn", help="emulator for --elf")
     parser.add_argument("--kernels", default="reference", help="kernel set: reference or cortex_m4 (default reference)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)

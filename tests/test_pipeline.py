@@ -4,6 +4,7 @@ train → eval → profile through the CLI entry point, in process."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -80,8 +81,9 @@ def test_export_verify_and_firmware_build(demo, run, tmp_path, capsys):
     )
     capsys.readouterr()
     assert main(["verify", "--model", str(model), "--data", str(demo / "corpus"), "--target", "host", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["clips"] > 0 and report["bit_exact"] == report["clips"] and report["mismatches"] == []
+    report_split = json.loads(capsys.readouterr().out)
+    assert report_split["clips"] > 0 and report_split["bit_exact"] == report_split["clips"]
+    assert report_split["mismatches"] == []
 
     edges = tmp_path / "edges"
     edges.mkdir()
@@ -103,3 +105,34 @@ def test_export_verify_and_firmware_build(demo, run, tmp_path, capsys):
     size = json.loads((out / "size.json").read_text())
     assert 0 < size["flash_bytes"] < size["flash_limit"] and 0 < size["ram_bytes"] < size["ram_limit"]
     assert (out / "kws.elf").read_bytes()[:4] == b"\x7fELF"
+
+    # The same ELF in the Unicorn backend: contract 4's record, and bit-exact with the host.
+    capsys.readouterr()
+    elf = str(out / "kws.elf")
+    assert (
+        main(["emulate", "--elf", elf, "--wav", str(edges / "silence.wav"), str(edges / "square.wav"), "--json"]) == 0
+    )
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["wav"] for r in records] == [str(edges / "silence.wav"), str(edges / "square.wav")]
+    for record in records:
+        assert len(record["scores"]) == 4 and record["label"] in ("silence", "unknown", "yes", "no")
+        assert all(record["cycles"][k] > 0 for k in ("preprocess", "inference", "postprocess"))
+        assert record["instructions"] > record["cycles"]["inference"]
+    args = ["verify", "--model", str(model), "--elf", elf, "--data", str(demo / "corpus"), "--json"]
+    assert main(args) == 0
+    firmware = json.loads(capsys.readouterr().out)
+    assert firmware["clips"] == report_split["clips"] and firmware["bit_exact"] == firmware["clips"]
+
+
+def test_emulate_renode_without_renode_is_one_line(tmp_path, capsys):
+    if shutil.which("renode") or os.environ.get("RENODE"):
+        pytest.skip("Renode is installed: the error path cannot be exercised")
+    elf = tmp_path / "kws.elf"
+    elf.write_bytes(b"\x7fELF")
+    wav = tmp_path / "a.wav"
+    from wavs import pcm16, tone
+
+    pcm16(wav, tone())
+    assert main(["emulate", "--elf", str(elf), "--wav", str(wav), "--backend", "renode"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Renode is not installed" in err[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -45,7 +44,7 @@ def test_float_within_tolerance(tmp_path_factory):
 
 
 def test_verify_cli_on_wav_folder(tmp_path_factory, tmp_path, capsys):
-    from model.verify import run
+    from model.cli import main
 
     rng = np.random.default_rng(0)
     pcm16(tmp_path / "silence.wav", np.zeros(16000))
@@ -54,7 +53,7 @@ def test_verify_cli_on_wav_folder(tmp_path_factory, tmp_path, capsys):
     pcm16(tmp_path / "short.wav", tone(0.4, 1000, 0.3))
     model = tmp_path / "m.tflite"
     model.write_bytes(exported(tmp_path_factory, 8, "int8"))
-    args = argparse.Namespace(model=str(model), data=str(tmp_path), target="host", kernels="cortex_m4", json=True)
-    assert run(args) == 0
+    args = ["verify", "--model", str(model), "--data", str(tmp_path), "--kernels", "cortex_m4", "--json"]
+    assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert report == {"clips": 4, "bit_exact": 4, "mismatches": []}
