@@ -21,6 +21,7 @@ from emulation.errors import EmulationError, EmulationFault, RunResult, StopReas
 from emulation.peripherals.base import Peripheral, log
 from emulation.peripherals.clock import Clock
 from emulation.peripherals.dwt import Dwt
+from emulation.peripherals.gpio import Gpio
 from emulation.peripherals.pdm import Pdm
 from emulation.peripherals.system import SystemControl
 from emulation.peripherals.uarte import Uarte
@@ -120,8 +121,9 @@ class Machine:
         self.dwt = Dwt(self)
         self.clock = Clock(self)
         self.scs = SystemControl(self, self._set_fpu_enabled)
+        self.gpio = Gpio(self)
         self._pages: dict[int, Peripheral] = {
-            p.base >> 12: p for p in (self.uarte, self.pdm, self.dwt, self.clock, self.scs)
+            p.base >> 12: p for p in (self.uarte, self.pdm, self.dwt, self.clock, self.scs, self.gpio)
         }
         sp, self._pc = self.image.reset_vector()
         uc.reg_write(arm.UC_ARM_REG_SP, sp)

@@ -194,3 +194,26 @@ def test_pcm_end_zeros_or_stop(firmware: Path, pcm: np.ndarray) -> None:
     result = m.run(until_line=r"^block i=1 ")
     assert result.stop_reason is StopReason.PCM_END
     assert [b["i"] for b in parse_blocks(result.lines)] == [0]
+
+
+def test_gpio_ports_keep_pin_state():
+    from emulation.peripherals.gpio import Gpio
+
+    class _Host:
+        def __init__(self) -> None:
+            self.warnings: list[str] = []
+
+        def warn(self, message: str) -> None:
+            self.warnings.append(message)
+
+    host = _Host()
+    gpio = Gpio(host)
+    gpio.write(0x518, 1 << 17)  # P0 DIRSET
+    gpio.write(0x508, (1 << 17) | (1 << 3))  # P0 OUTSET: pin 3 is an input
+    gpio.write(0x300 + 0x508, 1 << 10)  # P1 OUTSET
+    gpio.write(0x300 + 0x50C, 1 << 10)  # P1 OUTCLR
+    assert gpio.read(0x504) == (1 << 17) | (1 << 3)
+    assert gpio.read(0x510) == 1 << 17  # IN: only driven outputs read high
+    assert gpio.read(0x300 + 0x504) == 0
+    assert gpio.read(0x700 + 4 * 5) == 2 and gpio.read(0x300 + 0x700) == 2
+    assert host.warnings == []
