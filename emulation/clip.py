@@ -1,22 +1,20 @@
-"""Classify one 1 s clip on the firmware in an emulator.
+"""Classify one 1 s clip on the firmware in an emulator, fed through the PDM microphone.
 
-The clip goes into ``kws_clip_feed``, the firmware's ``.noinit`` clip slot (magic "KWS1", then
-16,000 s16le samples) before the core starts; the firmware classifies it right after ``boot``
-and prints a ``result`` line (firmware/README.md). Startup never touches ``.noinit``, so the
-same feeding works in the Unicorn backend (a memory write) and in Renode (``sysbus LoadBinary``).
+The firmware classifies the first second of PDM audio after reset (in stream mode its first full
+window, in clip mode its boot clip) and prints a ``result`` line (firmware/README.md). So a clip
+is fed exactly as Renode feeds audio, ``sysbus.pdm SetInputFile`` of raw s16le samples, and the
+run stops at that line: in the Unicorn backend through its PDM model, in Renode through
+SetInputFile itself. No memory slot and no host-side write into the firmware's RAM are involved.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from emulation.errors import EmulationError, StopReason
 from emulation.protocol import parse_line
 
-CLIP_FEED_SYMBOL = "kws_clip_feed"
-CLIP_FEED_MAGIC = 0x3153574B  # "KWS1" little-endian
 BACKENDS = ("unicorn", "renode")
 
 
@@ -29,27 +27,21 @@ class ClipRun:
     instructions: int
 
 
-def clip_feed(pcm: bytes) -> bytes:
-    """The bytes of ``kws_clip_feed`` for a clip of s16le samples."""
-    return struct.pack("<II", CLIP_FEED_MAGIC, 0) + pcm
-
-
 def run_clip(elf: str | Path, pcm: bytes, backend: str = "unicorn", max_seconds_virtual: float = 30.0) -> ClipRun:
-    """Boot ``elf`` with the clip in its feed slot and return the firmware's ``result``."""
+    """Boot ``elf`` with ``pcm`` (s16le, 16 kHz mono) on its PDM and return the firmware's ``result``.
+
+    Samples past the end of ``pcm`` read as zeros, as in Renode; a 1 s clip is the whole window.
+    """
     if backend == "unicorn":
         from emulation.unicorn_backend import Machine
 
-        machine = Machine(elf)
-        machine.dma_write(machine.symbol(CLIP_FEED_SYMBOL), clip_feed(pcm))
+        machine = Machine(elf, pcm)
         run = machine.run(until_line=r"^result ", max_seconds_virtual=max_seconds_virtual)
     elif backend == "renode":
-        from emulation.elf import FirmwareImage
         from emulation.renode_backend import RenodeMachine, find_renode
 
         find_renode()  # fail fast, before any work, when Renode is absent
-        address = FirmwareImage(elf).symbols[CLIP_FEED_SYMBOL]
-        machine = RenodeMachine(elf, preload=[(address, clip_feed(pcm))])
-        run = machine.run(until_line=r"^result ", max_seconds_virtual=max_seconds_virtual)
+        run = RenodeMachine(elf, pcm).run(until_line=r"^result ", max_seconds_virtual=max_seconds_virtual)
     else:
         raise ValueError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if run.stop_reason != StopReason.LINE:

@@ -1,10 +1,11 @@
 """``kws emulate``: classify WAV clips with the firmware ELF running in an emulator.
 
-Each clip boots the firmware afresh with the clip in its memory feed slot (see
-``emulation.clip``); the ``result`` line gives the four int8 scores, the label and the DWT
-cycles of preprocessing, inference and post-processing. ``instructions`` counts everything the
-core executed from reset to that line (boot included). With ``--json``, one JSON object per
-clip and line (contract 4).
+Each clip boots the firmware afresh and reaches it through the PDM microphone, as Renode feeds
+audio (``sysbus.pdm SetInputFile``; see ``emulation.clip``): the firmware classifies the first
+second it hears and its ``result`` line gives the four int8 scores, the label and the DWT cycles
+of preprocessing, inference and post-processing. ``instructions`` counts everything the core
+executed from reset to that line (boot, the boot-time timing run of the model and the wait for
+the audio included). With ``--json``, one JSON object per clip and line (contract 4).
 """
 
 from __future__ import annotations

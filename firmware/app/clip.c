@@ -4,29 +4,22 @@
 #include "dwt.h"
 #include "infer.h"
 #include "line.h"
+#include "pace.h"
 #include "pdm.h"
 #include "profile.h"
 #include "uarte.h"
 
-__attribute__((section(".noinit"))) struct kws_clip_feed kws_clip_feed;
+/* Samples taken from the UART per frontend call: a small stack buffer, not a clip. */
+#define UART_CHUNK_SAMPLES 32
 
-#define CLIP_BLOCKS (KWS_CLIP_SAMPLES / KWS_PDM_BLOCK_SAMPLES)
+_Static_assert(KWS_CLIP_SAMPLES % UART_CHUNK_SAMPLES == 0, "UART chunks must tile a clip");
 
-/* Model, arg-max and the result line, given the preprocessing cycles. */
-static void classify(const struct kws_features *f, uint32_t pre_cycles)
+uint32_t kws_clip_report(const struct kws_features *f, const int8_t *scores, uint32_t pre_cycles,
+                         uint32_t inf_cycles)
 {
-    int8_t scores[KWS_MODEL_NUM_CLASSES];
-    uint32_t inf_cycles;
-    if (kws_infer(f->window, scores, &inf_cycles) != 0) {
-        return;
-    }
     uint32_t start = kws_dwt_cycles();
     int32_t label = kws_argmax(scores);
     uint32_t post_cycles = kws_dwt_cycles() - start;
-
-    kws_profile_add(KWS_STAGE_PRE, pre_cycles);
-    kws_profile_add(KWS_STAGE_INF, inf_cycles);
-    kws_profile_add(KWS_STAGE_POST, post_cycles);
 
     struct kws_line line;
     kws_line_begin(&line, "result");
@@ -37,44 +30,55 @@ static void classify(const struct kws_features *f, uint32_t pre_cycles)
     kws_line_u32(&line, "inf", inf_cycles);
     kws_line_u32(&line, "post", post_cycles);
     kws_line_send(&line);
+    return post_cycles;
 }
 
-void kws_clip_from_memory(struct kws_features *f)
+/* Model, arg-max, profile and the result line, given the preprocessing cycles. */
+static void classify(const struct kws_features *f, uint32_t pre_cycles)
+{
+    int8_t scores[KWS_MODEL_NUM_CLASSES];
+    uint32_t inf_cycles;
+    if (kws_infer(f->window, scores, &inf_cycles) != 0) {
+        return;
+    }
+    uint32_t post_cycles = kws_clip_report(f, scores, pre_cycles, inf_cycles);
+    kws_profile_add(KWS_STAGE_PRE, pre_cycles);
+    kws_profile_add(KWS_STAGE_INF, inf_cycles);
+    kws_profile_add(KWS_STAGE_POST, post_cycles);
+}
+
+static uint32_t timed_push(struct kws_features *f, const int16_t *samples, size_t n)
 {
     uint32_t start = kws_dwt_cycles();
-    kws_features_reset(f);
-    kws_features_push(f, kws_clip_feed.pcm, KWS_CLIP_SAMPLES);
-    classify(f, kws_dwt_cycles() - start);
-}
-
-void kws_clip_boot_feed(struct kws_features *f)
-{
-    if (kws_clip_feed.magic == KWS_CLIP_FEED_MAGIC) {
-        kws_clip_feed.magic = 0; /* a reset must not classify it again */
-        kws_clip_from_memory(f);
-    }
+    (void)kws_features_push(f, samples, n);
+    return kws_dwt_cycles() - start;
 }
 
 void kws_clip_from_uart(struct kws_features *f)
 {
-    /* The core is little-endian: s16le bytes land as int16 samples. */
-    kws_uarte_read((uint8_t *)kws_clip_feed.pcm, sizeof(kws_clip_feed.pcm));
-    kws_clip_from_memory(f);
+    int16_t chunk[UART_CHUNK_SAMPLES];
+    kws_features_reset(f);
+    uint32_t pre_cycles = 0;
+    for (uint32_t n = 0; n < KWS_CLIP_SAMPLES; n += UART_CHUNK_SAMPLES) {
+        /* The core is little-endian: s16le bytes land as int16 samples. */
+        kws_uarte_read((uint8_t *)chunk, sizeof chunk);
+        pre_cycles += timed_push(f, chunk, UART_CHUNK_SAMPLES);
+    }
+    classify(f, pre_cycles);
 }
 
 void kws_clip_from_pdm(struct kws_features *f)
 {
-    kws_pdm_start();
+    kws_pace_start_pdm();
     (void)kws_pdm_poll_block(); /* a block left over from before is stale: drop it */
     kws_features_reset(f);
+    const size_t block = kws_pdm_block_samples();
     uint32_t pre_cycles = 0;
-    for (uint32_t b = 0; b < CLIP_BLOCKS; b++) {
-        const int16_t *block;
-        while ((block = kws_pdm_poll_block()) == NULL) {
+    for (uint32_t n = 0; n < KWS_CLIP_SAMPLES; n += block) {
+        const int16_t *samples;
+        while ((samples = kws_pdm_poll_block()) == NULL) {
         }
-        uint32_t start = kws_dwt_cycles();
-        kws_features_push(f, block, KWS_PDM_BLOCK_SAMPLES);
-        pre_cycles += kws_dwt_cycles() - start;
+        pre_cycles += timed_push(f, samples, block);
     }
     classify(f, pre_cycles);
 }

@@ -18,7 +18,7 @@ static const struct {
     enum kws_command command;
 } table[] = {
     {"mode stream", KWS_CMD_MODE_STREAM}, {"mode clip", KWS_CMD_MODE_CLIP}, {"clip pdm", KWS_CMD_CLIP_PDM},
-    {"clip uart", KWS_CMD_CLIP_UART},     {"clip mem", KWS_CMD_CLIP_MEM},   {"profile", KWS_CMD_PROFILE},
+    {"clip uart", KWS_CMD_CLIP_UART},     {"profile", KWS_CMD_PROFILE},
 };
 
 static enum kws_command match(void)

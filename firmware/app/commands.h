@@ -1,6 +1,6 @@
 /*
  * commands.h - command lines received on the UART (see firmware/README.md):
- *   mode stream | mode clip | clip pdm | clip uart | clip mem | profile
+ *   mode stream | mode clip | clip pdm | clip uart | profile
  * A line ends with '\n' or '\r'; empty lines are ignored.
  */
 #ifndef KWS_APP_COMMANDS_H
@@ -13,7 +13,6 @@ enum kws_command {
     KWS_CMD_MODE_CLIP,
     KWS_CMD_CLIP_PDM,
     KWS_CMD_CLIP_UART,
-    KWS_CMD_CLIP_MEM,
     KWS_CMD_PROFILE,
 };
 

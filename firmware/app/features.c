@@ -12,8 +12,8 @@ void kws_features_reset(struct kws_features *f)
 
 static void append_frame(struct kws_features *f, const uint16_t frame[KWS_NUM_CHANNELS])
 {
-    memmove(f->window, f->window + KWS_NUM_CHANNELS, KWS_APP_INPUT_BYTES - KWS_NUM_CHANNELS);
-    kws_model_features_to_input(frame, &f->window[KWS_APP_INPUT_BYTES - KWS_NUM_CHANNELS], KWS_NUM_CHANNELS);
+    memmove(f->window, f->window + KWS_NUM_CHANNELS, sizeof f->window - sizeof f->window[0] * KWS_NUM_CHANNELS);
+    kws_model_features_to_input(frame, &f->window[KWS_APP_INPUT_VALUES - KWS_NUM_CHANNELS], KWS_NUM_CHANNELS);
     f->frames++;
 }
 
@@ -40,9 +40,10 @@ int kws_features_full(const struct kws_features *f)
 
 uint32_t kws_features_checksum(const struct kws_features *f)
 {
+    const uint8_t *bytes = (const uint8_t *)f->window;
     uint32_t hash = 2166136261u;
-    for (size_t i = 0; i < KWS_APP_INPUT_BYTES; i++) {
-        hash = (hash ^ (uint8_t)f->window[i]) * 16777619u;
+    for (size_t i = 0; i < sizeof f->window; i++) {
+        hash = (hash ^ bytes[i]) * 16777619u;
     }
     return hash;
 }

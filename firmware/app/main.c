@@ -1,6 +1,7 @@
 /*
- * main.c - boot, then a polling loop: UART commands, and in stream mode the
- * PDM stream.  Protocol: firmware/README.md.
+ * main.c - boot (the model timed once to pace the PDM, app/pace.h), then the
+ * first second of PDM audio classified, then a polling loop: UART commands,
+ * and in stream mode the PDM stream.  Protocol: firmware/README.md.
  *
  * Build-time settings (Makefile): KWS_FW_VARIANT, KWS_FW_MODEL, KWS_FW_KERNELS (strings),
  * KWS_DEFAULT_STREAM (1: start streaming at boot, 0: wait for commands).
@@ -14,6 +15,7 @@
 #include "dwt.h"
 #include "features.h"
 #include "line.h"
+#include "pace.h"
 #include "profile.h"
 #include "stream.h"
 #include "uarte.h"
@@ -34,6 +36,7 @@ static void send_boot(int streaming)
     kws_line_str(&line, "kernels", KWS_FW_KERNELS);
     kws_line_str(&line, "board", KWS_BOARD_NAME);
     kws_line_str(&line, "mode", streaming ? "stream" : "clip");
+    kws_pace_describe(&line);
     kws_line_send(&line);
 }
 
@@ -76,10 +79,6 @@ static int run_command(enum kws_command command, int streaming)
         send_ok("clip", "uart");
         kws_clip_from_uart(&features);
         return 0;
-    case KWS_CMD_CLIP_MEM:
-        send_ok("clip", "mem");
-        kws_clip_from_memory(&features);
-        return 0;
     case KWS_CMD_PROFILE:
         kws_profile_report();
         return streaming;
@@ -99,10 +98,14 @@ int main(void)
     kws_dwt_init();
 
     int streaming = KWS_DEFAULT_STREAM;
+    kws_features_reset(&features);
+    kws_pace_plan(&features);
     send_boot(streaming);
-    kws_clip_boot_feed(&features);
+    /* Either way the first second of PDM audio is classified (a `result` line): a clip fed from reset. */
     if (streaming) {
         kws_stream_begin(&features);
+    } else {
+        kws_clip_from_pdm(&features);
     }
     for (;;) {
         enum kws_command command = kws_command_poll();

@@ -3,6 +3,7 @@
 
 #include "kws_config.h"
 #include "line.h"
+#include "stack.h"
 
 struct stage_ring {
     uint32_t cycles[KWS_PROFILE_WINDOW];
@@ -47,4 +48,10 @@ void kws_profile_report(void)
         kws_line_u32(&line, "avg", (uint32_t)(sum / ring->count));
         kws_line_send(&line);
     }
+    struct kws_line line;
+    kws_line_begin(&line, "profile");
+    kws_line_str(&line, "stage", "stack");
+    kws_line_u32(&line, "peak", kws_stack_peak_bytes());
+    kws_line_u32(&line, "reserve", kws_stack_reserve_bytes());
+    kws_line_send(&line);
 }

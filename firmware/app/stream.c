@@ -1,14 +1,14 @@
 /* stream.c - PDM blocks -> features -> model -> recognizer -> heard lines. */
 #include "stream.h"
 
+#include "clip.h"
 #include "dwt.h"
 #include "infer.h"
 #include "line.h"
+#include "pace.h"
 #include "pdm.h"
 #include "profile.h"
 #include "recognizer.h"
-
-#define CYCLES_PER_BLOCK ((uint64_t)KWS_CPU_HZ / 1000u * KWS_STEP_MS)
 
 static struct kws_recognizer recognizer;
 static uint32_t blocks_handled;
@@ -16,10 +16,11 @@ static uint32_t blocks_elapsed; /* handled + estimated lost */
 static uint64_t cycles_elapsed; /* since the stream began, wrap-free */
 static uint32_t last_cycles;
 static uint32_t inferences;
+static uint32_t first_window_pre; /* preprocessing cycles of the first window, for its result line */
 
 void kws_stream_begin(struct kws_features *f)
 {
-    kws_pdm_start();
+    kws_pace_start_pdm();
     (void)kws_pdm_poll_block(); /* a block left over from before is stale: drop it */
     kws_features_reset(f);
     struct kws_recognizer_config config = kws_recognizer_default_config(KWS_MODEL_NUM_CLASSES);
@@ -29,6 +30,7 @@ void kws_stream_begin(struct kws_features *f)
     cycles_elapsed = 0;
     last_cycles = kws_dwt_cycles();
     inferences = 0;
+    first_window_pre = 0;
 }
 
 static void advance_time(void)
@@ -37,7 +39,8 @@ static void advance_time(void)
     cycles_elapsed += now - last_cycles;
     last_cycles = now;
     blocks_handled++;
-    uint32_t by_cycles = (uint32_t)(cycles_elapsed / CYCLES_PER_BLOCK);
+    uint64_t block_cycles = (uint64_t)KWS_PACE_FRAME_CYCLES * kws_pace_stride();
+    uint32_t by_cycles = (uint32_t)(cycles_elapsed / block_cycles);
     blocks_elapsed = by_cycles > blocks_handled ? by_cycles : blocks_handled;
 }
 
@@ -45,7 +48,7 @@ static void recognize(const int8_t *scores)
 {
     uint32_t start = kws_dwt_cycles();
     struct kws_recognition r;
-    int32_t t_ms = (int32_t)(blocks_elapsed * KWS_STEP_MS);
+    int32_t t_ms = (int32_t)(blocks_elapsed * kws_pace_stride() * KWS_STEP_MS);
     int ok = kws_recognizer_process(&recognizer, scores, t_ms, &r) == 0;
     kws_profile_add(KWS_STAGE_POST, kws_dwt_cycles() - start);
     if (ok && r.is_new) {
@@ -68,8 +71,12 @@ void kws_stream_poll(struct kws_features *f)
     advance_time();
 
     uint32_t start = kws_dwt_cycles();
-    uint32_t frames = kws_features_push(f, block, KWS_PDM_BLOCK_SAMPLES);
-    kws_profile_add(KWS_STAGE_PRE, kws_dwt_cycles() - start);
+    uint32_t frames = kws_features_push(f, block, kws_pdm_block_samples());
+    uint32_t pre_cycles = kws_dwt_cycles() - start;
+    kws_profile_add(KWS_STAGE_PRE, pre_cycles);
+    if (inferences == 0) {
+        first_window_pre += pre_cycles;
+    }
     if (frames == 0 || !kws_features_full(f)) {
         return;
     }
@@ -80,6 +87,9 @@ void kws_stream_poll(struct kws_features *f)
         return;
     }
     kws_profile_add(KWS_STAGE_INF, cycles);
+    if (inferences == 0) {
+        (void)kws_clip_report(f, scores, first_window_pre, cycles);
+    }
     recognize(scores);
     if (++inferences % KWS_PROFILE_WINDOW == 0) {
         kws_profile_report();

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KWS_LINE_MAX 160
+#define KWS_LINE_MAX 192
 
 struct kws_line {
     char text[KWS_LINE_MAX];

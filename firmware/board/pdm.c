@@ -18,17 +18,21 @@
 #include "board.h"
 #include "nrf52840.h"
 
-static int16_t buffers[2][KWS_PDM_BLOCK_SAMPLES];
+static int16_t *buffers[2];
+static uint32_t block_samples;
 static uint32_t started_count;
 static uint32_t end_count;
 static int running;
 
-void kws_pdm_start(void)
+void kws_pdm_start(int16_t *buffer0, int16_t *buffer1, uint32_t frames)
 {
     if (running) {
         return;
     }
     running = 1;
+    buffers[0] = buffer0;
+    buffers[1] = buffer1;
+    block_samples = frames * KWS_PDM_FRAME_SAMPLES;
 #ifdef KWS_MIC_POWER_PIN
     GPIO_OUTSET(KWS_MIC_POWER_PORT) = 1u << KWS_MIC_POWER_PIN;
     GPIO_DIRSET(KWS_MIC_POWER_PORT) = 1u << KWS_MIC_POWER_PIN;
@@ -40,7 +44,7 @@ void kws_pdm_start(void)
     PDM_MODE = PDM_MODE_MONO;
     PDM_GAINL = PDM_GAIN_0DB;
     PDM_SAMPLE_PTR = (uint32_t)(uintptr_t)buffers[0];
-    PDM_SAMPLE_MAXCNT = KWS_PDM_BLOCK_SAMPLES;
+    PDM_SAMPLE_MAXCNT = block_samples;
     PDM_EVENTS_STARTED = KWS_EVENT_CLEAR;
     PDM_EVENTS_END = KWS_EVENT_CLEAR;
     started_count = 0;
@@ -48,6 +52,10 @@ void kws_pdm_start(void)
     PDM_ENABLE = 1;
     PDM_TASKS_START = KWS_TRIGGER; /* after ENABLE, else the task is ignored */
 }
+
+int kws_pdm_running(void) { return running; }
+
+size_t kws_pdm_block_samples(void) { return block_samples; }
 
 const int16_t *kws_pdm_poll_block(void)
 {

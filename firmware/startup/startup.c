@@ -3,13 +3,14 @@
  *
  * Reset: enable the FPU (the frontend and compiler-generated code may use
  * VFP registers; without CPACR access they raise a NOCP UsageFault), copy
- * .data from flash, zero .bss, then main.  .noinit is left untouched so a
- * test harness can load input there before the core starts.
+ * .data from flash, zero .bss, paint the stack reserve (board/stack.h), then
+ * main.
  */
 #include <stdint.h>
 
 #include "fault.h"
 #include "nrf52840.h"
+#include "stack.h"
 
 /* 16 system exceptions + 48 nRF52840 interrupts (PS: "Peripheral interface", IDs 0-47). */
 #define VECTOR_COUNT (16 + 48)
@@ -44,6 +45,7 @@ __attribute__((noreturn)) void kws_reset_handler(void)
     for (uint32_t *dst = &_sbss; dst < &_ebss;) {
         *dst++ = 0;
     }
+    kws_stack_paint();
 
     main();
     for (;;) {
