@@ -7,8 +7,10 @@
  * followed by the split into 257 real-input bins.  Every intermediate is
  * rounded and wrapped to int16 exactly where kissfft does it.
  *
- * Real and imaginary parts live in separate arrays, so that the butterfly
- * loops are plain unit-stride loops (which compilers vectorise on hosts).
+ * Complex values are int16 pairs packed in a word, real part in the low half
+ * (dsp16.h): one load or store moves a value, and on the Cortex-M4 the DSP
+ * extension computes both parts of a sum, a difference or a twiddle product
+ * at once.
  */
 #ifndef KWS_FRONTEND_FFT_H
 #define KWS_FRONTEND_FFT_H
@@ -19,9 +21,9 @@
 #define KWS_FFT_SIZE (1 << KWS_FFT_LOG2)
 #define KWS_FFT_BINS (KWS_FFT_SIZE / 2 + 1)
 
+/* bins[k]: real part in bits 0-15, imaginary part in bits 16-31. */
 struct kws_spectrum {
-    int16_t re[KWS_FFT_BINS];
-    int16_t im[KWS_FFT_BINS];
+    uint32_t bins[KWS_FFT_BINS];
 };
 
 /*

@@ -1,16 +1,15 @@
 /* filterbank.c - see filterbank.h. */
 #include "filterbank.h"
 
+#include "dsp16.h"
 #include "frontend_tables.h"
 
 /*
- * Bin power as the reference computes it: a uint32 that is then read as an
- * int32, so the single value 2^31, from (-32768, -32768), counts as -2^31.
+ * Bin power re^2 + im^2 as the reference computes it: a uint32 that is then
+ * read as an int32, so the single value 2^31, from (-32768, -32768), counts as
+ * -2^31 (SMUAD's wrapped sum is exactly that).
  */
-static inline int32_t bin_power(int16_t re, int16_t im) {
-    const uint32_t p = (uint32_t)((int32_t)re * re) + (uint32_t)((int32_t)im * im);
-    return (int32_t)p;
-}
+static inline int32_t bin_power(uint32_t bin) { return (int32_t)kws_smuad(bin, bin); }
 
 /*
  * floor(sqrt(n)) for 0 < n < 2^32.  A table seed from the top 8 bits
@@ -74,7 +73,7 @@ void kws_filterbank_apply(const struct kws_spectrum *spectrum, int shift,
         int64_t weighted = 0;
         int64_t unweighted = 0;
         for (const int end = kws_fb_band_end[band]; bin < end; ++bin) {
-            const int32_t p = bin_power(spectrum->re[bin], spectrum->im[bin]);
+            const int32_t p = bin_power(spectrum->bins[bin]);
             weighted += (int64_t)kws_fb_weights[bin - KWS_FB_FIRST_BIN] * p;
             unweighted += (int64_t)kws_fb_unweights[bin - KWS_FB_FIRST_BIN] * p;
         }

@@ -73,14 +73,15 @@ static void phasor(double phase, int16_t *re, int16_t *im) {
     *im = (int16_t)floor(.5 + 32767 * sin(phase));
 }
 
+/* Q15 complex values packed as the FFT reads them (dsp16.h): real part in bits 0-15, imaginary in 16-31. */
 static void emit_pair(const char *name, const int16_t *re, const int16_t *im, int n) {
-    char decl[96];
-    snprintf(decl, sizeof decl, "const int16_t %s_re[%d]", name, n);
-    fprintf(out_h, "extern %s;\n", decl);
-    emit_i16(decl, re, n);
-    snprintf(decl, sizeof decl, "const int16_t %s_im[%d]", name, n);
-    fprintf(out_h, "extern %s;\n", decl);
-    emit_i16(decl, im, n);
+    fprintf(out_h, "extern const uint32_t %s[%d];\n", name, n);
+    fprintf(out_c, "const uint32_t %s[%d] = {", name, n);
+    for (int i = 0; i < n; ++i) {
+        const uint32_t packed = (uint32_t)(uint16_t)re[i] | ((uint32_t)(uint16_t)im[i] << 16);
+        fprintf(out_c, "%s0x%08xu,", (i % 6) ? " " : "\n    ", (unsigned)packed);
+    }
+    fprintf(out_c, "\n};\n\n");
 }
 
 /*
