@@ -8,6 +8,7 @@ board and application code, never ships. The real ``kws firmware build`` uses ge
 from __future__ import annotations
 
 import argparse
+import json
 import struct
 import subprocess
 from pathlib import Path
@@ -236,3 +237,24 @@ def test_boots_and_classifies_the_first_second_of_pdm_audio(tmp_path: Path) -> N
     stored = int(np.int8(np.uint8((1 if values[0] % 256 % 16 == 0 else 0) + values.sum() & 0xFF)))
     base = stored if values[1] % 256 == 0 else 1
     assert result["scores"] == ",".join(str(base + c) for c in range(4))
+
+
+#: Issue 5's goals for the int8 firmware (cortex_m4 kernels): all of RAM (stack included) and flash.
+INT8_RAM_GOAL = 20 * 1024
+INT8_FLASH_GOAL = 40 * 1024
+
+
+@pytest.mark.parametrize("kernels", firmware.KERNELS)
+def test_int8_tinyconv_firmware_fits_its_goals(tmp_path_factory: pytest.TempPathFactory, kernels: str) -> None:
+    """A real TinyConv (8 channels, random weights) exported to int8, generated and linked."""
+    pytest.importorskip("torch")
+    import test_export
+
+    model = tmp_path_factory.mktemp("tinyconv") / "tinyconv.tflite"
+    model.write_bytes(test_export.exported(tmp_path_factory, 8, "int8"))
+    out = tmp_path_factory.mktemp(f"fw-{kernels}")
+    report = firmware.build(model, out, variant="int8", kernels=kernels)
+    assert json.loads((out / "size.json").read_text()) == report
+    assert report["ram_bytes"] <= INT8_RAM_GOAL
+    assert report["flash_bytes"] <= INT8_FLASH_GOAL
+    assert not disassembly(out / "kws.elf").count("0x4000251c")
