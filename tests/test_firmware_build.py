@@ -131,7 +131,27 @@ def test_ram_is_used_from_its_start_with_the_stack_last(built: Path) -> None:
     assert ram[-1][2] == ".stack"
     assert ram[-1][0] == symbol(elf, "_sstack") and sum(ram[-1][:2]) == symbol(elf, "_estack")
     assert symbol(elf, "_estack") - RAM_START == firmware.size_report(elf)["ram_bytes"]
-    assert ".noinit" not in {name for *_, name in ram}  # no clip-sized memory slot any more
+
+
+def test_noinit_survives_startup_and_reports_the_last_fault(built: Path) -> None:
+    """.noinit is neither loaded nor cleared: a fault record left there before reset shows at boot, once."""
+    from emulation.unicorn_backend import Machine
+
+    elf = built / "kws.elf"
+    with elf.open("rb") as handle:
+        noinit = ELFFile(handle).get_section_by_name(".noinit")
+    assert noinit["sh_type"] == "SHT_NOBITS" and noinit["sh_size"] > 0
+    record = symbol(elf, "kws_fault_record")
+    assert symbol(elf, "_ebss") <= record < symbol(elf, "_sstack")
+
+    machine = Machine(elf)
+    machine.dma_write(record, struct.pack("<II", 0x544C4146, 0x1234))
+    run = machine.run(until_line="^boot ", max_seconds_virtual=1.0)
+    assert run.lines[-1].endswith(" last_fault=0x00001234")
+    assert machine.uc.mem_read(record, 4) == b"\0\0\0\0"  # reported once, then cleared
+
+    fresh = Machine(elf)
+    assert "last_fault" not in fresh.run(until_line="^boot ", max_seconds_virtual=1.0).lines[-1]
 
 
 def disassembly(elf: Path) -> str:
@@ -158,11 +178,11 @@ def test_size_report(built: Path) -> None:
     report = firmware.size_report(built / "kws.elf")
     assert report["flash_limit"] == 1048576 and report["ram_limit"] == 262144
     sections = report["sections"]
-    assert {".vectors", ".text", ".bss", ".stack"} <= sections.keys()
+    assert {".vectors", ".text", ".bss", ".noinit", ".stack"} <= sections.keys()
     assert report["flash_bytes"] == sections[".vectors"] + sections[".text"] + sections.get(
         ".ARM.exidx", 0
     ) + sections.get(".data", 0)
-    ram = sections.get(".data", 0) + sections[".bss"] + sections[".stack"]
+    ram = sections.get(".data", 0) + sections[".bss"] + sections.get(".noinit", 0) + sections[".stack"]
     assert ram <= report["ram_bytes"] < ram + 16  # the span, alignment padding included
     assert 0 < report["flash_bytes"] < report["flash_limit"] and 0 < report["ram_bytes"] < report["ram_limit"]
     assert sections[".stack"] == 2048  # STACK_BYTES' default

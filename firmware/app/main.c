@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "commands.h"
 #include "dwt.h"
+#include "fault.h"
 #include "features.h"
 #include "line.h"
 #include "pace.h"
@@ -37,6 +38,10 @@ static void send_boot(int streaming)
     kws_line_str(&line, "board", KWS_BOARD_NAME);
     kws_line_str(&line, "mode", streaming ? "stream" : "clip");
     kws_pace_describe(&line);
+    uint32_t fault_pc;
+    if (kws_fault_take_previous(&fault_pc)) {
+        kws_line_hex(&line, "last_fault", fault_pc);
+    }
     kws_line_send(&line);
 }
 

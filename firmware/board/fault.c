@@ -1,4 +1,7 @@
-/* fault.c - prints the faulting context from the stacked frame, then halts. */
+/*
+ * fault.c - prints the faulting context from the stacked frame, keeps it in
+ * .noinit for the next boot, then halts.
+ */
 #include "fault.h"
 
 #include <stdint.h>
@@ -9,8 +12,25 @@
 /* Exception frame pushed by the core: r0-r3, r12, lr, pc, xpsr. */
 enum { FRAME_LR = 5, FRAME_PC = 6, FRAME_PSR = 7 };
 
+#define FAULT_RECORD_MAGIC 0x544C4146u /* "FALT" */
+
+/* Survives a reset (startup never touches .noinit): the next boot reports it. */
+__attribute__((section(".noinit"))) struct kws_fault_record kws_fault_record;
+
+int kws_fault_take_previous(uint32_t *pc)
+{
+    if (kws_fault_record.magic != FAULT_RECORD_MAGIC) {
+        return 0;
+    }
+    *pc = kws_fault_record.pc;
+    kws_fault_record.magic = 0;
+    return 1;
+}
+
 __attribute__((used, noreturn)) static void fault_report(const uint32_t *frame, uint32_t ipsr)
 {
+    kws_fault_record.pc = frame[FRAME_PC];
+    kws_fault_record.magic = FAULT_RECORD_MAGIC;
     struct kws_line line;
     kws_line_begin(&line, "fault");
     kws_line_hex(&line, "pc", frame[FRAME_PC]);
