@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from model import config
+from model import config, m4_layout
 from model.errors import BadInput
 from model.quantization import InputQuantization, round_half_away
 from model.tflite_reader import Model, Operator, Tensor, parse_model
@@ -40,6 +40,24 @@ ARENA_ALIGN = 8
 SUPPORTED_OPS = ("PAD", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX")
 _CTYPE = {"int8": "int8_t", "float32": "float"}
 _SOFTMAX_DIFF_BITS = 5
+#: kws_conv_geometry's fields in order
+_GEOMETRY_FIELDS = (
+    "in_h",
+    "in_w",
+    "in_c",
+    "out_h",
+    "out_w",
+    "out_c",
+    "k_h",
+    "k_w",
+    "stride_h",
+    "stride_w",
+    "dilation_h",
+    "dilation_w",
+    "pad_top",
+    "pad_left",
+    "depth_multiplier",
+)
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:
@@ -73,11 +91,17 @@ class _Step:
     """One kernel call: ``call`` has {in} and {out} placeholders for the buffers."""
 
     op: Operator
-    params: str  # the C initializer of the op's parameter struct ("" if none)
+    #: the C initializer of the op's parameter struct ("" if none), or one per kernel set; a
+    #: {scratch} placeholder stands for the step's scratch buffer in the arena
+    params: str | dict[str, str]
     param_type: str
     call: str
     input: int
     output: int
+    scratch: dict[str, int] = field(default_factory=dict)  # kernel set → scratch bytes during the call
+
+    def init(self, kernels: str) -> str:
+        return self.params if isinstance(self.params, str) else self.params[kernels]
 
 
 @dataclass
@@ -85,7 +109,7 @@ class Generated:
     name: str
     header: str
     source: str
-    arena_bytes: int
+    arena_bytes: dict[str, int]  # per kernel set
     weight_bytes: dict[str, int]
     input: InputQuantization
     input_shape: tuple[int, ...]
@@ -142,6 +166,10 @@ class _Generator:
         self.arrays: list[_Array] = []
         self.steps: list[_Step] = []
         self.alias: dict[int, int] = {}  # RESHAPE output → the tensor whose storage it shares
+        # PAD output → (PAD input, pad top, pad left) when a convolution does the padding itself
+        self.fused_pads: dict[int, tuple[Tensor, int, int]] = {}
+        # conv output (alias root) whose cortex_m4 layout is blocked → NHWC index of each position
+        self.blocked: dict[int, np.ndarray] = {}
 
     # --- checks -------------------------------------------------------------------------------
 
@@ -177,6 +205,9 @@ class _Generator:
         return float(q.scale[0]), int(q.zero_point[0])
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def consumers(self, index: int) -> list[Operator]:
+        return [op for op in self.m.operators if index in op.inputs]
 
     def array(self, name: str, ctype: str, values: np.ndarray, kernels: str | None = None) -> str:
         if ctype == "float" and not np.isfinite(values).all():
@@ -261,10 +292,45 @@ class _Generator:
             s_out, zp_out = self.qparams(op, y)
             if zp_in != zp_out or np.float32(s_in) != np.float32(s_out):
                 raise self.fail(op, "input and output quantization differ")
+            if self.fusable_pad(y, in_dims, out_dims, before):
+                self.fused_pads[y.index] = (x, before[1], before[2])
+                return
             call = f"kws_pad_s8(&op{op.index}, {zp_out}, {{in}}, {{out}});"
         else:
             call = f"kws_pad_f32(&op{op.index}, {{in}}, {{out}});"
         self.steps.append(_Step(op, init, "kws_pad_params", call, x.index, y.index))
+
+    def fusable_pad(self, y: Tensor, in_dims: list[int], out_dims: list[int], before: list[int]) -> bool:
+        """Whether an int8 PAD of H and W feeds only a VALID convolution, which can then take the
+        unpadded input and skip the border taps: a border value (the zero point) plus the input
+        offset is 0, so the sums are TFLM's either way, and the padded copy is never stored."""
+        users = self.consumers(y.index)
+        return (
+            y.index not in self.m.outputs
+            and len(users) == 1
+            and users[0].name in ("CONV_2D", "DEPTHWISE_CONV_2D")
+            and users[0].inputs[0] == y.index
+            and users[0].options["padding"] == "VALID"
+            and before[0] == before[3] == 0
+            and in_dims[0] == out_dims[0]
+            and in_dims[3] == out_dims[3]
+        )
+
+    def fc_consumer(self, y: Tensor) -> Operator | None:
+        """The FULLY_CONNECTED that alone reads a conv output ``y`` (maybe through one RESHAPE), with
+        batch 1 and its cortex_m4 fast path: then the conv may store its output in any order."""
+        reader = y
+        users = self.consumers(reader.index)
+        if len(users) == 1 and users[0].name == "RESHAPE" and reader.index not in self.m.outputs:
+            reader = self.m.tensors[users[0].outputs[0]]
+            users = self.consumers(reader.index)
+        if reader.index in self.m.outputs or len(users) != 1 or users[0].name != "FULLY_CONNECTED":
+            return None
+        fc = users[0]
+        w = self.m.tensors[fc.inputs[1]] if len(fc.inputs) > 1 and fc.inputs[1] >= 0 else None
+        if fc.inputs[0] != reader.index or w is None or len(w.shape) != 2 or w.shape[1] != y.size:
+            return None
+        return fc if m4_layout.fc_fast(w.shape[1], w.shape[0]) else None
 
     def _geometry(self, op: Operator, x: Tensor, w: Tensor, y: Tensor, depthwise: bool) -> dict[str, int]:
         o = op.options
@@ -314,19 +380,6 @@ class _Generator:
             "depth_multiplier": multiplier,
         }
 
-    @staticmethod
-    def m4_conv_fast(g: dict[str, int]) -> bool:
-        """The cortex_m4 fast path's rule (``kws_m4_conv_fast`` in firmware/kernels/cortex_m4/conv_1ch.h)."""
-        return (
-            g["in_c"] == 1
-            and g["pad_top"] == 0
-            and g["pad_left"] == 0
-            and g["dilation_h"] == 1
-            and g["dilation_w"] == 1
-            and g["stride_w"] == 2
-            and g["k_w"] % 4 == 0
-        )
-
     def op_conv_2d(self, op: Operator, x: Tensor, y: Tensor) -> None:
         self._conv(op, x, y, depthwise=False)
 
@@ -337,30 +390,10 @@ class _Generator:
         w = self.tensor(op, 1, const=True)
         b = self.tensor(op, 2, const=True, optional=True)
         g = self._geometry(op, x, w, y, depthwise)
-        geometry = (
-            "{"
-            + ", ".join(
-                str(g[k])
-                for k in (
-                    "in_h",
-                    "in_w",
-                    "in_c",
-                    "out_h",
-                    "out_w",
-                    "out_c",
-                    "k_h",
-                    "k_w",
-                    "stride_h",
-                    "stride_w",
-                    "dilation_h",
-                    "dilation_w",
-                    "pad_top",
-                    "pad_left",
-                    "depth_multiplier",
-                )
-            )
-            + "}"
-        )
+        if x.index in self.fused_pads:
+            x, g["pad_top"], g["pad_left"] = self.fused_pads[x.index]
+            g["in_h"], g["in_w"] = x.shape[1], x.shape[2]
+        geometry = "{" + ", ".join(str(g[k]) for k in _GEOMETRY_FIELDS) + "}"
         kernel = "kws_depthwise_conv2d" if depthwise else "kws_conv2d"
         out_c = g["out_c"]
         prefix = f"op{op.index}"
@@ -387,30 +420,77 @@ class _Generator:
         mults = [quantize_multiplier(float(np.float64(s_in) * np.float64(s) / np.float64(s_out))) for s in scales]
         bias = np.zeros(out_c, np.int64) if b is None else np.asarray(b.data, np.int64).reshape(-1)
         lo, hi = self.act_range_q(op, op.options["activation"], s_out, zp_out)
-        self.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]))
-        self.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]))
         weights = np.asarray(w.data, np.int64)
-        self.array(f"{prefix}_weights", "int8_t", weights, "reference")
-        self.array(f"{prefix}_bias", "int32_t", bias, "reference")
-        if self.m4_conv_fast(g):
-            per_channel = (
-                weights.reshape(g["k_h"], g["k_w"], out_c).transpose(2, 0, 1)
-                if depthwise
-                else weights.reshape(out_c, g["k_h"], g["k_w"])
-            )
-            self.array(f"{prefix}_weights", "int32_t", _smlad_pairs(per_channel), "cortex_m4")
-            folded = bias + (-zp_in) * per_channel.reshape(out_c, -1).sum(axis=1)
-            self.array(f"{prefix}_bias", "int32_t", _int32(op, self, folded), "cortex_m4")
+        base = f"{{{geometry}, {-zp_in}, {zp_out}, {lo}, {hi}, "
+        names = f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift"
+        fast = self.m4_conv(op, g, weights, bias, mults, (zp_in, zp_out), (lo, hi), depthwise, y)
+        if fast is None:
+            self.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]))
+            self.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]))
+            self.array(f"{prefix}_weights", "int8_t", weights)
+            self.array(f"{prefix}_bias", "int32_t", bias)
+            params: str | dict[str, str] = base + names + ", NULL, 0, 0, 0}"
+            scratch: dict[str, int] = {}
         else:
-            self.array(f"{prefix}_weights", "int8_t", weights, "cortex_m4")
-            self.array(f"{prefix}_bias", "int32_t", bias, "cortex_m4")
-        init = (
-            f"{{{geometry}, {-zp_in}, {zp_out}, {lo}, {hi}, {prefix}_weights, {prefix}_bias, "
-            f"{prefix}_multiplier, {prefix}_shift}}"
-        )
+            self.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]), "reference")
+            self.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]), "reference")
+            self.array(f"{prefix}_weights", "int8_t", weights, "reference")
+            self.array(f"{prefix}_bias", "int32_t", bias, "reference")
+            params = {"reference": base + names + ", NULL, 0, 0, 0}", "cortex_m4": fast[0]}
+            scratch = {"cortex_m4": fast[1]}
         self.steps.append(
-            _Step(op, init, "kws_conv_s8_params", f"{kernel}_s8(&{prefix}, {{in}}, {{out}});", x.index, y.index)
+            _Step(
+                op,
+                params,
+                "kws_conv_s8_params",
+                f"{kernel}_s8(&{prefix}, {{in}}, {{out}});",
+                x.index,
+                y.index,
+                scratch,
+            )
         )
+
+    def m4_conv(
+        self,
+        op: Operator,
+        g: dict[str, int],
+        weights: np.ndarray,
+        bias: np.ndarray,
+        mults: list[tuple[int, int]],
+        zero_points: tuple[int, int],
+        act: tuple[int, int],
+        depthwise: bool,
+        y: Tensor,
+    ) -> tuple[str, int] | None:
+        """The cortex_m4 fast conv's constants and parameter initializer, with its scratch bytes,
+        or None when the layer does not fit it (then both kernel sets share reference data)."""
+        if not m4_layout.conv_fast(g):
+            return None
+        out_c, prefix = g["out_c"], f"op{op.index}"
+        zp_in, zp_out = zero_points
+        per_channel = (
+            weights.reshape(g["k_h"], g["k_w"], out_c).transpose(2, 0, 1)
+            if depthwise
+            else weights.reshape(out_c, g["k_h"], g["k_w"])
+        )
+        folded = bias + (-zp_in) * per_channel.reshape(out_c, -1).sum(axis=1)
+        bound = m4_layout.acc_bound(per_channel.reshape(out_c, -1), folded)
+        if not m4_layout.fits_doubled(bound):
+            return None
+        multipliers, shifts = [m for m, _ in mults], [s for _, s in mults]
+        requant = m4_layout.fast_requant(multipliers, shifts, zp_out, act, bound)
+        stream = m4_layout.conv_stream(per_channel, folded, multipliers, shifts, requant)
+        self.array(f"{prefix}_weights", "int32_t", stream, "cortex_m4")
+        blocked = self.fc_consumer(y) is not None
+        if blocked:
+            self.blocked[y.index] = m4_layout.blocked_order(g["out_h"], g["out_w"], out_c)
+        rows = m4_layout.scratch_rows(g)
+        geometry = "{" + ", ".join(str(g[k]) for k in _GEOMETRY_FIELDS) + "}"
+        init = (
+            f"{{{geometry}, {-zp_in}, {zp_out}, {act[0]}, {act[1]}, {prefix}_weights, NULL, NULL, NULL, "
+            f"(int32_t *)(arena + {{scratch}}), {rows}, {int(blocked)}, {int(requant is not None)}}}"
+        )
+        return init, rows * m4_layout.STRIP_WORDS * 4
 
     def op_fully_connected(self, op: Operator, x: Tensor, y: Tensor) -> None:
         w = self.tensor(op, 1, const=True)
@@ -455,9 +535,17 @@ class _Generator:
         bias = np.zeros(out_depth, np.int64) if b is None else np.asarray(b.data, np.int64).reshape(-1)
         weights = np.asarray(w.data, np.int64)
         lo, hi = self.act_range_q(op, op.options["activation"], s_out, zp_out)
-        self.array(f"{prefix}_weights", "int8_t", weights)
-        self.array(f"{prefix}_bias", "int32_t", bias, "reference")
-        self.array(f"{prefix}_bias", "int32_t", _int32(op, self, bias + (-zp_in) * weights.sum(axis=1)), "cortex_m4")
+        if m4_layout.fc_fast(in_depth, out_depth):
+            order = self.blocked.get(self.root(x.index))  # the conv before stored its output blocked
+            m4 = weights if order is None else weights[:, order]
+            self.array(f"{prefix}_weights", "int8_t", weights, "reference")
+            self.array(f"{prefix}_weights", "int8_t", m4_layout.fc_interleave(m4), "cortex_m4")
+            self.array(f"{prefix}_bias", "int32_t", bias, "reference")
+            folded = _int32(op, self, bias + (-zp_in) * weights.sum(axis=1))
+            self.array(f"{prefix}_bias", "int32_t", folded, "cortex_m4")
+        else:
+            self.array(f"{prefix}_weights", "int8_t", weights)
+            self.array(f"{prefix}_bias", "int32_t", bias)
         self.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]))
         self.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]))
         init = (
@@ -504,16 +592,23 @@ class _Generator:
             index = self.alias[index]
         return index
 
-    def plan(self) -> tuple[dict[int, int], int]:
-        """Arena offset of every stored tensor (by alias root) and the arena size."""
+    def plan(self, kernels: str) -> tuple[dict[int, int], int]:
+        """Arena offset of every stored tensor (by alias root) and of every step's scratch buffer
+        (key -1 - step index) for one kernel set, and the arena size."""
         external = {self.root(i) for i in (*self.m.inputs, *self.m.outputs)}
         first: dict[int, int] = {}
         last: dict[int, int] = {}
+        sizes: dict[int, int] = {}
         for step_index, step in enumerate(self.steps):
             for t in (self.root(step.input), self.root(step.output)):
                 first.setdefault(t, step_index)
                 last[t] = step_index
-        sizes = {t: self.m.tensors[t].nbytes for t in first if t not in external}
+                if t not in external:
+                    sizes[t] = self.m.tensors[t].nbytes
+            if kernels in step.scratch:
+                key = -1 - step_index
+                first[key] = last[key] = step_index
+                sizes[key] = step.scratch[kernels]
         offsets: dict[int, int] = {}
         for t in sorted(sizes, key=lambda t: (-sizes[t], first[t])):
             taken = sorted(
@@ -539,8 +634,26 @@ class _Generator:
             return "output"
         return f"({ctype} *)(arena + {offsets[root]})" if mutable else f"(const {ctype} *)(arena + {offsets[root]})"
 
+    def program(self, kernels: str) -> tuple[int, list[str], list[str]]:
+        """One kernel set's arena size, declarations (parameter structs after the arena they point
+        into) and invoke body."""
+        offsets, arena = self.plan(kernels)
+        decls = [f"static uint8_t arena[{max(arena, ARENA_ALIGN)}] __attribute__((aligned({ARENA_ALIGN})));"]
+        body = []
+        for step_index, step in enumerate(self.steps):
+            init = step.init(kernels)
+            if init:
+                init = init.replace("{scratch}", str(offsets.get(-1 - step_index, 0)))
+                decls.append(f"static const {step.param_type} op{step.op.index} = {init};")
+            call = step.call.format(
+                **{"in": self.buffer(step.input, offsets, False), "out": self.buffer(step.output, offsets, True)}
+            )
+            body.append(f"    {call} /* {step.op.name} */")
+        return arena, decls, body
+
     def emit(self, quantization: InputQuantization) -> Generated:
-        offsets, arena = self.plan()
+        programs = {k: self.program(k) for k in KERNEL_SETS}
+        arenas = {k: programs[k][0] for k in KERNEL_SETS}
         name, upper = self.name, self.name.upper()
         ctype = _CTYPE[self.dtype]
         x = self.m.tensors[self.m.inputs[0]]
@@ -565,7 +678,10 @@ class _Generator:
             f"#define {upper}_OUTPUT_SIZE {y.size}",
             f"#define {upper}_INPUT_DIMS {{{', '.join(map(str, x.shape))}}}",
             f"#define {upper}_OUTPUT_DIMS {{{', '.join(map(str, y.shape))}}}",
-            f"#define {upper}_ARENA_BYTES {arena}",
+            *_per_kernel_set(
+                [f"#define {upper}_ARENA_BYTES {arenas['cortex_m4']}"],
+                [f"#define {upper}_ARENA_BYTES {arenas['reference']}"],
+            ),
             f"#define {upper}_INT8 {int(self.dtype == 'int8')}",
         ]
         if self.dtype == "int8":
@@ -603,30 +719,18 @@ class _Generator:
         common = [a for a in self.arrays if a.kernels is None]
         for a in common:
             c += [f"static const {a.ctype} {a.name}[{a.values.size}] = {{", _c_values(a.values, a.ctype), "};", ""]
-        specific = [a for a in self.arrays if a.kernels is not None]
-        if specific:
-            c.append("#if defined(KWS_KERNELS_CORTEX_M4)")
-            for kernels in ("cortex_m4", "reference"):
-                if kernels == "reference":
-                    c.append("#else")
-                for a in (a for a in specific if a.kernels == kernels):
-                    c += [f"static const {a.ctype} {a.name}[{a.values.size}] = {{", _c_values(a.values, a.ctype), "};"]
-            c += ["#endif", ""]
-        for step in self.steps:
-            if step.params:
-                c.append(f"static const {step.param_type} op{step.op.index} = {step.params};")
-        c += [
-            "",
-            f"static uint8_t arena[{max(arena, ARENA_ALIGN)}] __attribute__((aligned({ARENA_ALIGN})));",
-            "",
-            f"int {name}_invoke(const {ctype} *input, {ctype} *output)",
-            "{",
-        ]
-        for step in self.steps:
-            call = step.call.format(
-                **{"in": self.buffer(step.input, offsets, False), "out": self.buffer(step.output, offsets, True)}
-            )
-            c.append(f"    {call} /* {step.op.name} */")
+        specific = {k: [] for k in KERNEL_SETS}
+        for a in self.arrays:
+            if a.kernels is not None:
+                specific[a.kernels] += [
+                    f"static const {a.ctype} {a.name}[{a.values.size}] = {{",
+                    _c_values(a.values, a.ctype),
+                    "};",
+                ]
+        m4_decls, ref_decls = programs["cortex_m4"][1], programs["reference"][1]
+        c += _per_kernel_set(specific["cortex_m4"] + m4_decls, specific["reference"] + ref_decls)
+        c += ["", f"int {name}_invoke(const {ctype} *input, {ctype} *output)", "{"]
+        c += _per_kernel_set(programs["cortex_m4"][2], programs["reference"][2])
         c += [
             "    return 0;",
             "}",
@@ -647,7 +751,7 @@ class _Generator:
             name,
             "\n".join(h),
             "\n".join(c),
-            arena,
+            arenas,
             weight_bytes,
             quantization,
             x.shape,
@@ -657,23 +761,17 @@ class _Generator:
         )
 
 
+def _per_kernel_set(cortex_m4: list[str], reference: list[str]) -> list[str]:
+    """C lines that differ between kernel sets under #if, or once if they are the same."""
+    if cortex_m4 == reference:
+        return cortex_m4
+    return ["#if defined(KWS_KERNELS_CORTEX_M4)", *cortex_m4, "#else", *reference, "#endif"]
+
+
 def _int32(op: Operator, gen: _Generator, values: np.ndarray) -> np.ndarray:
     if (values > np.iinfo(np.int32).max).any() or (values < np.iinfo(np.int32).min).any():
         raise gen.fail(op, "folded bias overflows int32")
     return values
-
-
-def _smlad_pairs(weights: np.ndarray) -> np.ndarray:
-    """int8 weights (channels, k_h, k_w) → int32 words {w0, w2}, {w1, w3} per group of 4 taps.
-
-    Low halfword first, as SXTB16 leaves byte 0 (resp. 1) of an input word in the low half.
-    """
-    c, k_h, k_w = weights.shape
-    groups = weights.reshape(c, k_h, k_w // 4, 4).astype(np.int64)
-    even = (groups[..., 0] & 0xFFFF) | ((groups[..., 2] & 0xFFFF) << 16)
-    odd = (groups[..., 1] & 0xFFFF) | ((groups[..., 3] & 0xFFFF) << 16)
-    words = np.stack([even, odd], axis=-1).reshape(-1)
-    return np.where(words >= 1 << 31, words - (1 << 32), words)
 
 
 def generate(flatbuffer: bytes, name: str = "kws_model", path: str | Path = "<model>") -> Generated:
@@ -710,9 +808,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {', '.join(str(p) for p in paths)}")
         print(
-            f"ops: {' → '.join(generated.ops)}; arena {generated.arena_bytes:,} bytes; const data "
-            f"{generated.weight_bytes['reference']:,} bytes (reference), "
-            f"{generated.weight_bytes['cortex_m4']:,} bytes (cortex_m4)"
+            f"ops: {' → '.join(generated.ops)}; arena {generated.arena_bytes['reference']:,} / "
+            f"{generated.arena_bytes['cortex_m4']:,} bytes, const data {generated.weight_bytes['reference']:,} / "
+            f"{generated.weight_bytes['cortex_m4']:,} bytes (reference / cortex_m4 kernels)"
         )
     return 0
 

@@ -27,14 +27,46 @@ def _two_buffers(a: int, b: int) -> int:
 @pytest.mark.parametrize("channels", [8, 5, 3, 1])
 def test_tinyconv_plan(tmp_path_factory, channels):
     int8 = generate(exported(tmp_path_factory, channels, "int8"))
-    assert int8.ops[0] == "PAD" and int8.ops[-1] == "SOFTMAX"
-    # PAD output (58 x 46) and conv output (25 x 20 x C) are live together; the fc output reuses one.
-    assert int8.arena_bytes == _two_buffers(58 * 46, 25 * 20 * channels)
+    # the convolution does the padding itself: no PAD op, no padded copy of the input
+    assert int8.ops[0] in ("CONV_2D", "DEPTHWISE_CONV_2D") and int8.ops[-1] == "SOFTMAX" and "PAD" not in int8.ops
+    assert "{49, 40, 1, 25, 20, " in int8.source and ", 5, 3, " in int8.source  # unpadded input, pads 5 / 3
+    # reference: conv output (25 x 20 x C) and fc output live together. cortex_m4: during the conv
+    # also its scratch, 26 unpacked strip rows of 12 words (model/m4_layout.py).
+    assert int8.arena_bytes["reference"] == _two_buffers(25 * 20 * channels, 4)
+    assert int8.arena_bytes["cortex_m4"] == _two_buffers(25 * 20 * channels, 26 * 12 * 4)
+    assert int8.arena_bytes["cortex_m4"] < 6672  # the arena with a PAD copy, before the fused padding
     params = 80 * channels + 4 * 500 * channels
     assert params < int8.weight_bytes["reference"] < params + 4 * (channels + 4) * 3 + 700
+    # cortex_m4: per channel 4 bias words, 10 rows of 4 pair words, 3 requantization words
+    conv_m4 = 4 * channels * (4 + 40 + 3)
+    assert int8.weight_bytes["cortex_m4"] - int8.weight_bytes["reference"] == conv_m4 - (80 + 4 * 3) * channels
     floats = generate(exported(tmp_path_factory, channels, "float"))
-    assert floats.arena_bytes == _two_buffers(4 * 58 * 46, 4 * 25 * 20 * channels)
+    assert floats.ops[0] == "PAD"
+    assert floats.arena_bytes == dict.fromkeys(
+        ("reference", "cortex_m4"), _two_buffers(4 * 58 * 46, 4 * 25 * 20 * channels)
+    )
     assert floats.weight_bytes["reference"] == 4 * (params + channels + 4)
+
+
+def test_m4_layouts_feed_the_kernels_the_same_sums():
+    """The fc's interleaved weights, read as the kernel reads them, and the blocked conv order
+    give the same dot products as the plain layouts."""
+    from model.m4_layout import blocked_order, fc_interleave, smlad_pairs
+
+    rng = np.random.default_rng(0)
+    out_h, out_w, out_c, outputs = 3, 8, 5, 8
+    nhwc = rng.integers(-128, 128, out_h * out_w * out_c)
+    weights = rng.integers(-127, 128, (outputs, nhwc.size))
+    order = blocked_order(out_h, out_w, out_c)
+    assert sorted(order) == list(range(nhwc.size))
+    blocked = nhwc[order]  # what the conv stores
+    words = fc_interleave(weights[:, order]).reshape(outputs // 4, nhwc.size // 4, 4, 4)  # [o/4][d/4][o%4][d%4]
+    sums = np.einsum("gdkj,dj->gk", words, blocked.reshape(-1, 4)).reshape(-1)
+    np.testing.assert_array_equal(sums, weights @ nhwc)
+    taps = rng.integers(-127, 128, (2, 1, 8))
+    pairs = smlad_pairs(taps).reshape(2, 4)
+    halves = np.stack([((pairs & 0xFFFF) ^ 0x8000) - 0x8000, pairs >> 16], axis=-1)  # low, high int16 halves
+    assert halves.tolist() == taps[:, 0, [0, 2, 1, 3, 4, 6, 5, 7]].reshape(2, 4, 2).tolist()
 
 
 def test_quantize_multiplier_matches_tflite_convention():
@@ -61,7 +93,8 @@ def test_generated_header(tmp_path_factory):
     g = generate(exported(tmp_path_factory, 8, "int8"), name="tiny")
     assert "int tiny_invoke(const int8_t *input, int8_t *output);" in g.header
     assert "#define TINY_INPUT_ZERO_POINT -128" in g.header
-    assert f"#define TINY_ARENA_BYTES {g.arena_bytes}" in g.header
+    for kernels in ("reference", "cortex_m4"):
+        assert f"#define TINY_ARENA_BYTES {g.arena_bytes[kernels]}" in g.header
     assert '"silence", "unknown", "yes", "no"' in g.header
     assert "#if defined(KWS_KERNELS_CORTEX_M4)" in g.source
 

@@ -1,8 +1,12 @@
-"""Generated C on the host against tflite_micro: bit-exact int8, float32 within 1e-5."""
+"""Generated C against tflite_micro: bit-exact int8 (host and emulated firmware), float32 within
+1e-5; the Cortex-M4 requantization shortcut against the reference double rounding."""
 
 from __future__ import annotations
 
+import ctypes
 import json
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -11,6 +15,7 @@ pytest.importorskip("torch")
 from test_export import edge_features, exported, realistic_features
 from wavs import pcm16, tone
 
+from model import config, m4_layout
 from model.verify import HostTarget, compare
 
 
@@ -57,3 +62,152 @@ def test_verify_cli_on_wav_folder(tmp_path_factory, tmp_path, capsys):
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert report == {"clips": 4, "bit_exact": 4, "mismatches": []}
+
+
+def test_cortex_m4_fallback_paths_bit_exact(tmp_path_factory, monkeypatch):
+    """The fast conv's other paths (NHWC output, general requantization) on the host."""
+    from model import codegen
+
+    monkeypatch.setattr(codegen._Generator, "fc_consumer", lambda self, y: None)
+    monkeypatch.setattr(m4_layout, "fast_requant", lambda *args: None)
+    flatbuffer = exported(tmp_path_factory, 5, "int8")
+    target = HostTarget(flatbuffer, "cortex_m4")
+    assert "NULL, NULL, NULL, (int32_t *)(arena + " in target.generated.source
+    assert ", 26, 0, 0}" in target.generated.source  # scratch rows, not blocked, general requantization
+    inputs = clips(5, 60)
+    report = compare(target, flatbuffer, iter(inputs))
+    assert report["mismatches"] == [] and report["bit_exact"] == len(inputs)
+
+
+# --- the requantization shortcut (firmware/kernels/cortex_m4/requantize_m4.h) -----------------
+
+
+@pytest.fixture(scope="module")
+def requantize_cases(tmp_path_factory):
+    """Runs cases through the C shortcut and the reference C; returns (fast, ref) arrays."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no host C compiler")
+    kernels = config.FIRMWARE_DIR / "kernels"
+    library = tmp_path_factory.mktemp("requantize") / "librequantize.so"
+    subprocess.run(
+        [
+            cc,
+            "-O2",
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-fPIC",
+            "-shared",
+            f"-I{kernels / 'include'}",
+            f"-I{kernels / 'cortex_m4'}",
+            str(kernels / "test" / "requantize_check.c"),
+            "-o",
+            str(library),
+        ],
+        check=True,
+    )
+    lib = ctypes.CDLL(str(library))
+    lib.kws_requantize_cases.restype = None
+
+    def run(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        arrays = [np.ascontiguousarray(a, dtype=np.int32) for a in (acc, multiplier, shift)]
+        k = np.array([m4_layout.requant_k(e) for e in range(32)], np.int64)[-arrays[2]].astype(np.int32)
+        fast, ref = np.empty_like(arrays[0]), np.empty_like(arrays[0])
+        lib.kws_requantize_cases(
+            *(ctypes.c_void_p(a.ctypes.data) for a in (*arrays, k, fast, ref)), ctypes.c_int64(arrays[0].size)
+        )
+        return fast, ref
+
+    return run
+
+
+def _admissible(acc: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Cases inside fast_requant's preconditions (|acc| < 2^30, t + k cannot wrap)."""
+    k = np.array([abs(m4_layout.requant_k(e)) for e in range(32)], np.int64)[-shift]
+    return (np.abs(acc) < 1 << 30) & (np.abs(acc) + 1 + k <= (1 << 31) - 1)
+
+
+def test_requantize_shortcut_random(requantize_cases):
+    """Millions of random cases, half of them scaled so the outputs land inside [-128, 127]."""
+    rng = np.random.default_rng(0)
+    n = 4_000_000
+    multiplier = rng.integers(1 << 30, 1 << 31, n)
+    multiplier[:1000] = 0  # QuantizeMultiplier's flush to zero
+    shift = -rng.integers(0, 25, n)
+    wide = rng.integers(-(1 << 30) + 1, 1 << 30, n)
+    # real multiplier = M * 2^(shift - 31); acc = y / real for y within the output range and beyond
+    scale = multiplier.astype(np.float64) * 2.0 ** (shift - 31)
+    narrow = np.round(rng.uniform(-40, 300, n) / np.maximum(scale, 1e-300))
+    acc = np.where(np.arange(n) % 2 == 0, wide, np.clip(narrow, -(1 << 30) + 1, (1 << 30) - 1)).astype(np.int64)
+    keep = _admissible(acc, shift)
+    assert keep.mean() > 0.9
+    fast, ref = requantize_cases(acc[keep], multiplier[keep], shift[keep])
+    bad = np.flatnonzero(fast != ref)
+    assert bad.size == 0, f"{bad.size} mismatches, e.g. acc={acc[keep][bad[0]]} shift={shift[keep][bad[0]]}"
+    assert len(np.unique(ref)) == 256  # every output value occurs: the comparison is not degenerate
+
+
+def test_requantize_shortcut_exhaustive_near_zero(requantize_cases):
+    """Every accumulator in [-2^17, 2^17] for every exponent and multipliers that make exact
+    ties in both roundings (2^30 is one half; 2^31 - 1 nearly one; an odd one)."""
+    acc = np.arange(-(1 << 17), (1 << 17) + 1, dtype=np.int64)
+    for multiplier in (1 << 30, (1 << 30) + 1, 1518500250, (1 << 31) - 1, 0):
+        for e in range(25):
+            shift = np.full(acc.size, -e)
+            fast, ref = requantize_cases(acc, np.full(acc.size, multiplier), shift)
+            assert np.array_equal(fast, ref), (multiplier, e, acc[np.flatnonzero(fast != ref)[:5]])
+
+
+def test_fast_requant_refuses_unproven_layers():
+    bound = np.array([1000])
+    assert m4_layout.fast_requant([1 << 30], [-3], -128, (-128, 127), bound) == [(1 << 30, m4_layout.requant_k(3), 3)]
+    assert m4_layout.fast_requant([1 << 30], [1], -128, (-128, 127), bound) is None  # left shift
+    assert m4_layout.fast_requant([1 << 30], [-3], -100, (-100, 127), bound) is None  # zero point
+    assert m4_layout.fast_requant([1 << 30], [-3], -128, (-128, 100), bound) is None  # RELU6-like clamp
+    assert m4_layout.fast_requant([1 << 30], [-3], -128, (-128, 127), np.array([1 << 30])) is None
+    assert m4_layout.fast_requant([1 << 30], [-24], -128, (-128, 127), bound) is not None
+    assert m4_layout.fast_requant([1 << 30], [-25], -128, (-128, 127), bound) is None  # k would wrap
+
+
+# --- the Cortex-M4 firmware in emulation ----------------------------------------------------------
+
+#: issue 4's goal: 1.0 executed instruction per MAC of TinyConv (320,000 conv + 16,000 fc), rounded
+INFERENCE_INSTRUCTIONS_MAX = 340_000
+
+
+@pytest.fixture(scope="module")
+def m4_firmware(tmp_path_factory):
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    pytest.importorskip("unicorn")
+    from model.firmware import build
+
+    root = tmp_path_factory.mktemp("m4fw")
+    model = root / "tinyconv8.tflite"
+    model.write_bytes(exported(tmp_path_factory, 8, "int8"))
+    build(model, root / "fw", variant="int8-m4", kernels="cortex_m4")
+    return model, root / "fw" / "kws.elf"
+
+
+def test_cortex_m4_firmware_bit_exact_and_within_instruction_goal(m4_firmware):
+    """The emulated firmware (assembly paths included) matches tflite_micro on edge-case clips,
+    and every inference takes at most 340,000 instructions (DWT = executed instructions)."""
+    from emulation.clip import run_clip
+    from model.verify import compare_firmware
+
+    model, elf = m4_firmware
+    rng = np.random.default_rng(4)
+    pcm = {
+        "silence": np.zeros(16000, np.int16),
+        "clipping": np.clip(4 * tone(1.0, 440, 0.9).astype(np.int32), -32768, 32767).astype(np.int16),
+        "quiet": rng.integers(-3, 4, 16000).astype(np.int16),
+        "short": np.concatenate([tone(0.4, 1000, 0.3), np.zeros(16000 - 6400)]).astype(np.int16),
+        "noise": rng.normal(0, 3000, 16000).clip(-32768, 32767).astype(np.int16),
+    }
+    report = compare_firmware(elf, "unicorn", model.read_bytes(), iter(pcm.items()))
+    assert report["mismatches"] == [] and report["bit_exact"] == len(pcm)
+    for samples in pcm.values():
+        inference = int(run_clip(elf, samples.astype("<i2").tobytes()).result["inf"])
+        assert 100_000 < inference <= INFERENCE_INSTRUCTIONS_MAX

@@ -1,17 +1,24 @@
 /*
  * conv_1ch.h - the Cortex-M4 fast path shared by CONV_2D and DEPTHWISE_CONV_2D when the input
- * has one channel (TinyConv's first layer, whichever of the two ops the converter chose):
+ * has one channel and the kernel is 8 wide with stride 2 along x (TinyConv's first layer,
+ * whichever of the two ops the converter chose):
  *
- *   out[oy][ox][c] = requantize(bias'[c] + sum_{ky,kx} x[oy*sh + ky][2*ox + kx] * w[c][ky][kx])
+ *   out[oy][ox][c] = requantize(bias[c] + sum_{ky,kx} (x[oy*sh + ky - pt][2*ox + kx - pl] + off) * w[c][ky][kx])
  *
- * with VALID geometry (the PAD op before it did the padding), stride_w 2 and k_w a multiple of 4.
- * bias' = bias + input_offset * sum(w[c]) is folded at generation time, so the inner loop is
- * raw int8 products: one unaligned LDR gives 4 input bytes, SXTB16 / SXTB16 ROR #8 split them
- * into (x0, x2) and (x1, x3), and SMLAD multiplies each pair with the generator's pre-arranged
- * weight pairs {w0, w2}, {w1, w3}: 2 MACs per instruction. Four outputs along x share every
- * weight load, and with stride 2 their input words overlap: for k_w = 8, 6 input words feed the
- * 16 SMLADs of a kernel row. The sum is the same integer as TFLM's (integer
- * arithmetic is exact), so the result is bit-exact.
+ * Four outputs along x form a block. With stride 2 their taps over one kernel row are the
+ * bytes b..b+13 of the padded row (b = 8 * block), and the six words at b, b+2, ..., b+10,
+ * split by SXTB16 / SXTB16 ROR #8 into halfword pairs, feed all of them: pair 2i = (x[b+2i],
+ * x[b+2i+2]), pair 2i+1 = (x[b+2i+1], x[b+2i+3]), and output p of the block takes pairs 2p,
+ * 2p+1 with weights {w0, w2}, {w1, w3} and pairs 2p+4, 2p+5 with {w4, w6}, {w5, w7}.
+ * A block column ("strip") is unpacked once into 12 words per padded row, borders filled with
+ * the input zero point (so no PAD op is needed), a chunk of rows at a time to keep RAM small;
+ * every output row and channel of the strip then runs on ready pairs: per kernel row 4 weight
+ * words, 12 pair words and 16 SMLADs for 32 MACs.
+ *
+ * The generator lays each channel's constants out in the order they are consumed
+ * (kws_kernels.h): 2 * bias' (4 times), the doubled weight pairs row by row, then the requantization
+ * words. bias' = bias + off * sum(w) folds the input offset, so the sum is over raw int8 and
+ * is the same integer as TFLM's, doubled for the SMMLAR requantization (requantize_m4.h).
  */
 #ifndef KWS_CONV_1CH_H
 #define KWS_CONV_1CH_H
@@ -19,156 +26,243 @@
 #include "kws_acle.h"
 #include "kws_fixedpoint.h"
 #include "kws_kernels.h"
+#include "requantize_m4.h"
 
-/* Whether the fast path applies (model/codegen.py arranges the weights by the same rule). */
-static inline int kws_m4_conv_fast(const kws_conv_geometry *g)
-{
-    return g->in_c == 1 && g->pad_top == 0 && g->pad_left == 0 && g->dilation_h == 1 && g->dilation_w == 1 &&
-           g->stride_w == 2 && g->k_w % 4 == 0;
-}
+#define KWS_M4_STRIP_WORDS 12 /* pair words per padded row of a strip */
 
-static inline int8_t kws_m4_output(const kws_conv_s8_params *p, int32_t acc, int32_t multiplier, int32_t shift)
-{
-    /* Requantization is monotonic (Q31 multipliers are >= 0) and maps 0 to 0, so without a left
-       shift a sum <= 0 lands at or below the output zero point: with a fused ReLU (act_min >=
-       output_offset) that is act_min, and about half of the outputs skip the double rounding. */
-    if (acc <= 0 && shift <= 0 && p->act_min >= p->output_offset) {
-        return (int8_t)p->act_min;
-    }
-    return (int8_t)kws_clamp(kws_requantize(acc, multiplier, shift) + p->output_offset, p->act_min, p->act_max);
-}
-
-/* Adds the 4-tap group at `s` (pairs we = {w0, w2}, wo = {w1, w3}) to acc. */
-static inline int32_t kws_m4_taps4(const int8_t *s, int32_t we, int32_t wo, int32_t acc)
-{
-    const int32_t x = kws_read32(s);
-    return kws_smlad(kws_sxtb16_ror8(x), wo, kws_smlad(kws_sxtb16(x), we, acc));
-}
-
-/* k_w is a parameter so that callers can pass a literal: the group loop then unrolls. */
-static inline __attribute__((always_inline)) void kws_m4_conv_1ch(const kws_conv_s8_params *p, const int8_t *input,
-                                                                 int8_t *output, const int32_t k_w)
+/* Whether the fast path applies (the generator sets scratch by the same rule, model/m4_layout.py's
+   conv_fast, and lays out the constants for it). */
+static inline int kws_m4_conv_fast(const kws_conv_s8_params *p)
 {
     const kws_conv_geometry *g = &p->g;
-    const int32_t row_words = k_w / 2; /* two weight words per group of 4 taps */
-    for (int32_t oy = 0; oy < g->out_h; ++oy) {
-        const int8_t *rows = input + oy * g->stride_h * g->in_w;
-        int8_t *out_row = output + oy * g->out_w * g->out_c;
-        for (int32_t c = 0; c < g->out_c; ++c) {
-            const int32_t *wc = (const int32_t *)p->weights + c * g->k_h * row_words;
-            const int32_t bias = p->bias[c], multiplier = p->multiplier[c], shift = p->shift[c];
-            int32_t ox = 0;
-            for (; ox + 4 <= g->out_w; ox += 4) {
-                int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                const int8_t *row = rows + 2 * ox;
-                const int32_t *w = wc;
-                for (int32_t ky = 0; ky < g->k_h; ++ky, row += g->in_w, w += row_words) {
-                    for (int32_t k = 0; k < k_w; k += 4) {
-                        const int32_t we = w[k / 2], wo = w[k / 2 + 1];
-                        a0 = kws_m4_taps4(row + k, we, wo, a0);
-                        a1 = kws_m4_taps4(row + k + 2, we, wo, a1);
-                        a2 = kws_m4_taps4(row + k + 4, we, wo, a2);
-                        a3 = kws_m4_taps4(row + k + 6, we, wo, a3);
-                    }
-                }
-                int8_t *out = out_row + ox * g->out_c + c;
-                out[0] = kws_m4_output(p, a0, multiplier, shift);
-                out[g->out_c] = kws_m4_output(p, a1, multiplier, shift);
-                out[2 * g->out_c] = kws_m4_output(p, a2, multiplier, shift);
-                out[3 * g->out_c] = kws_m4_output(p, a3, multiplier, shift);
-            }
-            for (; ox < g->out_w; ++ox) {
-                int32_t acc = bias;
-                const int8_t *row = rows + 2 * ox;
-                const int32_t *w = wc;
-                for (int32_t ky = 0; ky < g->k_h; ++ky, row += g->in_w, w += row_words) {
-                    for (int32_t k = 0; k < k_w; k += 4) {
-                        acc = kws_m4_taps4(row + k, w[k / 2], w[k / 2 + 1], acc);
-                    }
-                }
-                out_row[ox * g->out_c + c] = kws_m4_output(p, acc, multiplier, shift);
-            }
+    return p->scratch != 0 && g->in_c == 1 && g->k_w == 8 && g->stride_w == 2 && g->dilation_h == 1 &&
+           g->dilation_w == 1 && g->out_w % 4 == 0;
+}
+
+#if defined(KWS_M4_ASM)
+#define KWS_ASM_ARG __attribute__((unused)) /* read by the assembly, per the procedure call standard */
+
+/* kws_m4_unpack in assembly (GCC stores word by word): per row 6 LDRs, 12 SXTB16s, 2 STMs. */
+__attribute__((naked)) static void kws_m4_unpack(KWS_ASM_ARG const int8_t *src, KWS_ASM_ARG int32_t *s,
+                                                KWS_ASM_ARG int32_t rows, KWS_ASM_ARG int32_t stride)
+{
+    __asm__ volatile(
+        "    push    {r4-r11, lr}\n"
+        "1:  ldr     r4, [r0]\n"
+        "    ldr     r6, [r0, #2]\n"
+        "    ldr     r8, [r0, #4]\n"
+        "    ldr     r10, [r0, #6]\n"
+        "    sxtb16  r5, r4, ror #8\n"
+        "    sxtb16  r4, r4\n"
+        "    sxtb16  r7, r6, ror #8\n"
+        "    sxtb16  r6, r6\n"
+        "    sxtb16  r9, r8, ror #8\n"
+        "    sxtb16  r8, r8\n"
+        "    sxtb16  r11, r10, ror #8\n"
+        "    sxtb16  r10, r10\n"
+        "    stm     r1!, {r4-r11}\n"
+        "    ldr     r4, [r0, #8]\n"
+        "    ldr     r6, [r0, #10]\n"
+        "    sxtb16  r5, r4, ror #8\n"
+        "    sxtb16  r4, r4\n"
+        "    sxtb16  r7, r6, ror #8\n"
+        "    sxtb16  r6, r6\n"
+        "    stm     r1!, {r4-r7}\n"
+        "    add     r0, r0, r3\n"
+        "    subs    r2, r2, #1\n"
+        "    bne     1b\n"
+        "    pop     {r4-r11, pc}\n");
+}
+#else
+/* Rows (bytes 0..13 of each, `stride` bytes apart, rows > 0) as pair words: the six words at
+   bytes 0, 2, ..., 10 each as SXTB16 and SXTB16 ROR #8, into s. */
+static void kws_m4_unpack(const int8_t *src, int32_t *s, int32_t rows, int32_t stride)
+{
+    for (; rows > 0; --rows, src += stride, s += KWS_M4_STRIP_WORDS) {
+        for (int32_t i = 0; i < 6; ++i) {
+            const int32_t x = kws_read32(src + 2 * i);
+            s[2 * i] = kws_sxtb16(x);
+            s[2 * i + 1] = kws_sxtb16_ror8(x);
         }
     }
 }
+#endif
+
+static inline int32_t kws_m4_clamp_rows(int32_t r, int32_t lo, int32_t hi) { return r < lo ? lo : (r > hi ? hi : r); }
 
 /*
- * k_w == 8 (TinyConv), four outputs along x at a time. Their kernel window, k_h rows of 12 bytes,
- * is unpacked once into halfword pairs and reused by every output channel: xs[ky][j] =
- * SXTB16(the word at byte j) = (x[j], x[j + 2]), so even j are the pairs for {w0, w2}, odd j those
- * for {w1, w3}, and pair j serves taps 0..3 of output j / 2 and taps 4..7 of output j / 2 - 2.
- * The per-channel loop is then loads of ready pairs and weights, and SMLADs.
+ * Strip rows r0 .. r0 + rows - 1 of the padded input, input columns col0 .. col0 + 13, into s.
+ * Border rows unpack a zero-point-filled 16-byte buffer; a strip with columns outside the input
+ * (the first and last, with padding) composes each row in that buffer first.
  */
-static void kws_m4_conv_1ch_k8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+static void kws_m4_strip(const kws_conv_s8_params *p, const int8_t *input, int32_t col0, int32_t r0, int32_t rows,
+                         int32_t *s)
 {
     const kws_conv_geometry *g = &p->g;
-    int32_t xs[g->k_h][12]; /* k_h * 48 bytes of stack: 480 for TinyConv's 10 rows */
-    for (int32_t oy = 0; oy < g->out_h; ++oy) {
-        const int8_t *rows = input + oy * g->stride_h * g->in_w;
-        int8_t *out_row = output + oy * g->out_w * g->out_c;
-        int32_t ox = 0;
-        for (; ox + 4 <= g->out_w; ox += 4) {
-            const int8_t *row = rows + 2 * ox;
-            for (int32_t ky = 0; ky < g->k_h; ++ky, row += g->in_w) {
-                /* Fully unrolled (-O2 does not peel it): 12 LDR, SXTB16, STR, no loop counter. */
-#pragma GCC unroll 12
-                for (int32_t j = 0; j < 12; ++j) {
-                    xs[ky][j] = kws_sxtb16(kws_read32(row + j));
-                }
+    const int32_t zp_word = (int32_t)(((uint32_t)-p->input_offset & 0xffu) * 0x01010101u);
+    int32_t buffer[4] = {zp_word, zp_word, zp_word, zp_word};
+    const int32_t lo = col0 < 0 ? 0 : col0, hi = col0 + 14 > g->in_w ? g->in_w : col0 + 14;
+    int32_t top = kws_m4_clamp_rows(g->pad_top - r0, 0, rows); /* rows [top, end) hold input rows */
+    const int32_t end = hi > lo ? kws_m4_clamp_rows(g->pad_top + g->in_h - r0, top, rows) : top;
+    if (top > 0) {
+        kws_m4_unpack((const int8_t *)buffer, s, top, 0); /* border rows: the zero point's pairs */
+    }
+    if (end < rows) {
+        kws_m4_unpack((const int8_t *)buffer, s + end * KWS_M4_STRIP_WORDS, rows - end, 0);
+    }
+    if (end == top) {
+        return;
+    }
+    const int8_t *row = input + (r0 + top - g->pad_top) * g->in_w; /* input row of strip row `top` */
+    if (lo == col0 && hi == col0 + 14) {
+        kws_m4_unpack(row + col0, s + top * KWS_M4_STRIP_WORDS, end - top, g->in_w);
+        return;
+    }
+    int8_t *to = (int8_t *)buffer + (lo - col0);
+    const int32_t n = hi - lo; /* the in-range bytes: by words, the last one overlapping */
+    for (; top < end; ++top, row += g->in_w) {
+        if (n < 4) {
+            memcpy(to, row + lo, (size_t)n);
+        } else {
+            for (int32_t k = 0; k + 4 < n; k += 4) {
+                kws_write32(to + k, kws_read32(row + lo + k));
             }
-            int8_t *out = out_row + ox * g->out_c;
-            for (int32_t c = 0; c < g->out_c; ++c) {
-                const int32_t *wc = (const int32_t *)p->weights + c * g->k_h * 4, *w_end = wc + g->k_h * 4;
-                const int32_t bias = p->bias[c];
-                int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                const int32_t *x = xs[0];
-                /* Ends at the weight pointer rather than counting rows: one register fewer. */
-                for (const int32_t *w = wc; w != w_end; w += 4, x += 12) {
-                    const int32_t we0 = w[0], wo0 = w[1], we1 = w[2], wo1 = w[3];
-                    a0 = kws_smlad(x[1], wo0, kws_smlad(x[0], we0, a0));
-                    a1 = kws_smlad(x[3], wo0, kws_smlad(x[2], we0, a1));
-                    a2 = kws_smlad(x[5], wo0, kws_smlad(x[4], we0, a2));
-                    a0 = kws_smlad(x[5], wo1, kws_smlad(x[4], we1, a0));
-                    a3 = kws_smlad(x[7], wo0, kws_smlad(x[6], we0, a3));
-                    a1 = kws_smlad(x[7], wo1, kws_smlad(x[6], we1, a1));
-                    a2 = kws_smlad(x[9], wo1, kws_smlad(x[8], we1, a2));
-                    a3 = kws_smlad(x[11], wo1, kws_smlad(x[10], we1, a3));
-                }
-                const int32_t multiplier = p->multiplier[c], shift = p->shift[c];
-                out[c] = kws_m4_output(p, a0, multiplier, shift);
-                out[g->out_c + c] = kws_m4_output(p, a1, multiplier, shift);
-                out[2 * g->out_c + c] = kws_m4_output(p, a2, multiplier, shift);
-                out[3 * g->out_c + c] = kws_m4_output(p, a3, multiplier, shift);
-            }
+            kws_write32(to + n - 4, kws_read32(row + lo + n - 4));
         }
-        for (; ox < g->out_w; ++ox) {
-            for (int32_t c = 0; c < g->out_c; ++c) {
-                int32_t acc = p->bias[c];
-                const int8_t *row = rows + 2 * ox;
-                const int32_t *w = (const int32_t *)p->weights + c * g->k_h * 4;
-                for (int32_t ky = 0; ky < g->k_h; ++ky, row += g->in_w, w += 4) {
-                    acc = kws_m4_taps4(row, w[0], w[1], acc);
-                    acc = kws_m4_taps4(row + 4, w[2], w[3], acc);
-                }
-                out_row[ox * g->out_c + c] = kws_m4_output(p, acc, p->multiplier[c], p->shift[c]);
-            }
-        }
+        kws_m4_unpack((const int8_t *)buffer, s + top * KWS_M4_STRIP_WORDS, 1, 0);
     }
 }
 
-/* The fast path with the common kernel widths as literals, any other multiple of 4 at run time. */
-static inline void kws_m4_conv_1ch_dispatch(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+/* Requantizes one doubled sum with the channel's words w (see kws_kernels.h). */
+static inline int8_t kws_m4_conv_out(const kws_conv_s8_params *p, const int32_t *w, int32_t acc2)
 {
-    switch (p->g.k_w) {
-    case 8:
-        kws_m4_conv_1ch_k8(p, input, output);
-        break;
-    case 4:
-        kws_m4_conv_1ch(p, input, output, 4);
-        break;
-    default:
-        kws_m4_conv_1ch(p, input, output, p->g.k_w);
-        break;
+    if (p->fast_requant) {
+        return (int8_t)kws_m4_requantize(acc2, w[0], w[1], w[2]);
+    }
+    return (int8_t)kws_clamp(kws_requantize(acc2 / 2, w[0], w[1]) + p->output_offset, p->act_min, p->act_max);
+}
+
+/* One output row of a strip in C, every channel: x is its window, k_h rows of pair words. */
+static void kws_m4_window(const kws_conv_s8_params *p, const int32_t *x, int8_t *out)
+{
+    const kws_conv_geometry *g = &p->g;
+    const int32_t step = p->out_blocked ? 1 : g->out_c; /* between the block's 4 outputs */
+    const int32_t *w = (const int32_t *)p->weights;
+    for (int32_t c = 0; c < g->out_c; ++c, out += p->out_blocked ? 4 : 1) {
+        int32_t a0 = w[0], a1 = w[1], a2 = w[2], a3 = w[3];
+        w += 4;
+        const int32_t *xr = x;
+        for (int32_t ky = 0; ky < g->k_h; ++ky, xr += KWS_M4_STRIP_WORDS, w += 4) {
+            a0 = kws_smlad(xr[1], w[1], kws_smlad(xr[0], w[0], a0));
+            a1 = kws_smlad(xr[3], w[1], kws_smlad(xr[2], w[0], a1));
+            a0 = kws_smlad(xr[5], w[3], kws_smlad(xr[4], w[2], a0));
+            a2 = kws_smlad(xr[5], w[1], kws_smlad(xr[4], w[0], a2));
+            a1 = kws_smlad(xr[7], w[3], kws_smlad(xr[6], w[2], a1));
+            a3 = kws_smlad(xr[7], w[1], kws_smlad(xr[6], w[0], a3));
+            a2 = kws_smlad(xr[9], w[3], kws_smlad(xr[8], w[2], a2));
+            a3 = kws_smlad(xr[11], w[3], kws_smlad(xr[10], w[2], a3));
+        }
+        out[0] = kws_m4_conv_out(p, w, a0);
+        out[step] = kws_m4_conv_out(p, w, a1);
+        out[2 * step] = kws_m4_conv_out(p, w, a2);
+        out[3 * step] = kws_m4_conv_out(p, w, a3);
+        w += 3;
+    }
+}
+
+#if defined(KWS_M4_ASM)
+#define KWS_M4_ASM_ROWS 10 /* kernel height of the assembly window (TinyConv's) */
+
+/*
+ * kws_m4_window for k_h = 10, blocked output and fast_requant, in assembly: GCC spills the
+ * 14 live values of a kernel row (4 sums, 4 weight words, 4 pair words, 2 pointers), and
+ * without a register for a row counter the rows are unrolled. Per kernel row: one LDM of
+ * weights, three LDMs of pairs, 16 SMLADs. Per channel: the sums start from one LDM of the
+ * doubled bias, SMMLAR / ASR / SSAT requantize them (requantize_m4.h), 4 STRBs store them.
+ * Arguments: r0 window, r1 the channels' words, r2 output, r3 the end of the words.
+ */
+__attribute__((naked)) static void kws_m4_window10(KWS_ASM_ARG const int32_t *x, KWS_ASM_ARG const int32_t *w,
+                                                  KWS_ASM_ARG int8_t *out, KWS_ASM_ARG const int32_t *w_end)
+{
+    __asm__ volatile(
+        "    push    {r2-r11, lr}\n" /* [sp] = out, [sp, #4] = w_end */
+        "1:  ldm     r1!, {r2-r5}\n"
+        "    .rept   10\n"
+        "    ldm     r1!, {r6-r9}\n"
+        "    ldm     r0!, {r10-r12, lr}\n"
+        "    smlad   r2, r10, r6, r2\n"
+        "    smlad   r2, r11, r7, r2\n"
+        "    smlad   r3, r12, r6, r3\n"
+        "    smlad   r3, lr, r7, r3\n"
+        "    ldm     r0!, {r10-r12, lr}\n"
+        "    smlad   r2, r10, r8, r2\n"
+        "    smlad   r2, r11, r9, r2\n"
+        "    smlad   r3, r12, r8, r3\n"
+        "    smlad   r3, lr, r9, r3\n"
+        "    smlad   r4, r10, r6, r4\n"
+        "    smlad   r4, r11, r7, r4\n"
+        "    smlad   r5, r12, r6, r5\n"
+        "    smlad   r5, lr, r7, r5\n"
+        "    ldm     r0!, {r10-r12, lr}\n"
+        "    smlad   r4, r10, r8, r4\n"
+        "    smlad   r4, r11, r9, r4\n"
+        "    smlad   r5, r12, r8, r5\n"
+        "    smlad   r5, lr, r9, r5\n"
+        "    .endr\n"
+        "    sub     r0, r0, #480\n" /* back to the window: 10 rows of 12 words */
+        "    ldm     r1!, {r6-r8}\n"  /* multiplier, k, exponent */
+        "    smmlar  r2, r2, r6, r7\n"
+        "    smmlar  r3, r3, r6, r7\n"
+        "    smmlar  r4, r4, r6, r7\n"
+        "    smmlar  r5, r5, r6, r7\n"
+        "    asr     r2, r2, r8\n"
+        "    asr     r3, r3, r8\n"
+        "    asr     r4, r4, r8\n"
+        "    asr     r5, r5, r8\n"
+        "    ssat    r2, #8, r2\n"
+        "    ssat    r3, #8, r3\n"
+        "    ssat    r4, #8, r4\n"
+        "    ssat    r5, #8, r5\n"
+        "    ldrd    r9, r10, [sp]\n"
+        "    strb    r2, [r9], #1\n"
+        "    strb    r3, [r9], #1\n"
+        "    strb    r4, [r9], #1\n"
+        "    strb    r5, [r9], #1\n"
+        "    str     r9, [sp]\n"
+        "    cmp     r1, r10\n"
+        "    bne     1b\n"
+        "    pop     {r2-r11, pc}\n");
+}
+#endif
+
+static void kws_m4_conv_1ch(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    const kws_conv_geometry *g = &p->g;
+    const int32_t blocks = g->out_w / 4;
+    const int32_t chunk = (p->scratch_rows - g->k_h) / g->stride_h + 1; /* output rows per strip chunk */
+#if defined(KWS_M4_ASM)
+    const int use_asm = p->out_blocked && p->fast_requant && g->k_h == KWS_M4_ASM_ROWS;
+    const int32_t *w_end = (const int32_t *)p->weights + g->out_c * (4 + 4 * g->k_h + 3);
+#endif
+    for (int32_t b = 0; b < blocks; ++b) {
+        for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += chunk) {
+            const int32_t n = g->out_h - oy0 < chunk ? g->out_h - oy0 : chunk;
+            kws_m4_strip(p, input, 8 * b - g->pad_left, oy0 * g->stride_h, (n - 1) * g->stride_h + g->k_h,
+                         p->scratch);
+            const int32_t *x = p->scratch;
+            for (int32_t oy = oy0; oy < oy0 + n; ++oy, x += g->stride_h * KWS_M4_STRIP_WORDS) {
+                /* blocked: [oy][block][c][4] for a FULLY_CONNECTED consumer; else NHWC. */
+                int8_t *out = p->out_blocked ? output + (oy * blocks + b) * g->out_c * 4
+                                             : output + (oy * g->out_w + 4 * b) * g->out_c;
+#if defined(KWS_M4_ASM)
+                if (use_asm) {
+                    kws_m4_window10(x, (const int32_t *)p->weights, out, w_end);
+                    continue;
+                }
+#endif
+                kws_m4_window(p, x, out);
+            }
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 
 void kws_depthwise_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
 {
-    if (kws_m4_conv_fast(&p->g)) {
-        kws_m4_conv_1ch_dispatch(p, input, output);
+    if (kws_m4_conv_fast(p)) {
+        kws_m4_conv_1ch(p, input, output);
     } else {
         kws_ref_depthwise_conv2d_s8(p, input, output);
     }

@@ -38,14 +38,20 @@ typedef struct {
     int32_t input_offset;  /* -input zero point */
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
-    /* reference: int8 OHWI (conv) or 1HWO (depthwise). cortex_m4, when in_c == 1, VALID,
-       stride_w == 2 and k_w % 4 == 0 (kws_m4_conv_fast): int16 pairs per (channel, row, group of
-       4 taps) as {w0, w2}, {w1, w3}; otherwise as reference. */
+    /* reference: int8 OHWI (conv) or 1HWO (depthwise). cortex_m4 fast path (kws_m4_conv_fast:
+       one input channel, k_w 8, stride_w 2, out_w % 4 == 0, scratch set): int32 words per output
+       channel in consumption order: 2 * (bias + input_offset * sum(w[c])) 4 times; per kernel row the
+       halfword pairs 2 * {w0, w2}, {w1, w3}, {w4, w6}, {w5, w7}; then multiplier, k, exponent
+       (fast_requant, see cortex_m4/requantize_m4.h) or multiplier, shift, 0. Otherwise as reference. */
     const void *weights;
-    /* reference: the int32 bias. cortex_m4 fast path: bias + input_offset * sum(weights[c]). */
-    const int32_t *bias;
-    const int32_t *multiplier; /* per output channel, Q31 */
-    const int32_t *shift;      /* per output channel, TFLite convention (> 0: left) */
+    const int32_t *bias;       /* int32; unused (NULL) on the cortex_m4 fast path */
+    const int32_t *multiplier; /* per output channel, Q31; unused (NULL) on the cortex_m4 fast path */
+    const int32_t *shift;      /* per output channel, TFLite convention (> 0: left); idem */
+    /* cortex_m4 fast path only, zero elsewhere: */
+    int32_t *scratch;     /* scratch_rows * 12 words of the arena: a chunk of an unpacked strip */
+    int32_t scratch_rows; /* padded rows per chunk, k_h + stride_h * (output rows per chunk - 1) */
+    int32_t out_blocked;  /* output as [oy][ox / 4][c][ox % 4] (read only by a FULLY_CONNECTED) */
+    int32_t fast_requant; /* the SMMLAR / SSAT requantization, proven exact by the generator */
 } kws_conv_s8_params;
 
 void kws_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output);
@@ -66,13 +72,17 @@ typedef struct {
     int32_t input_offset, output_offset;
     int32_t act_min, act_max;
     int32_t per_channel; /* multiplier/shift: one per output (1) or one for all (0) */
-    /* int8 [out_depth][in_depth]. reference: bias is the int32 bias; cortex_m4: bias +
-       input_offset * sum(weights[o]). */
+    /* int8 [out_depth][in_depth], bias the int32 bias. cortex_m4 fast path (kws_m4_fc_fast):
+       per group of 4 outputs and 4 inputs the 4 rows' words in a row ([o/4][d/4][o%4][d%4]),
+       bias + input_offset * sum(weights[o]). */
     const int8_t *weights;
     const int32_t *bias;
     const int32_t *multiplier;
     const int32_t *shift;
 } kws_fc_s8_params;
+
+/* Whether the cortex_m4 FULLY_CONNECTED takes its fast path (model/codegen.py: the same rule). */
+static inline int kws_m4_fc_fast(const kws_fc_s8_params *p) { return p->in_depth % 4 == 0 && p->out_depth % 4 == 0; }
 
 void kws_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output);
 
