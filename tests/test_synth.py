@@ -25,7 +25,9 @@ NAME = re.compile(r"^[0-9a-f]{8}_nohash_\d+\.wav$")
 
 
 def make(out: Path, seed: int = 7, jobs: int = 1) -> Path:
-    synth.synthesize(out, per_word=3, seed=seed, jobs=jobs, words=WORDS, progress=False, background_seconds=2)
+    synth.synthesize(
+        out, per_word=3, seed=seed, jobs=jobs, words=WORDS, progress=False, background_seconds=2, other_per_word=3
+    )
     return out
 
 
@@ -124,10 +126,18 @@ def test_speaker_ids_name_the_configuration():
     assert len({a.id, synth.Speaker("en-us", "m3", 51, 175).id, synth.Speaker("en-gb", "m3", 50, 175).id}) == 3
 
 
+def test_other_words_get_a_share_of_the_keyword_count():
+    counts = synth.clips_per_word(synth.DEFAULT_WORDS, 1000)
+    assert len(counts) == 35 and {counts[w] for w in config.WANTED_WORDS} == {1000}
+    assert {n for w, n in counts.items() if w not in config.WANTED_WORDS} == {250}
+    assert synth.clips_per_word(("yes", "up"), 3) == {"yes": 3, "up": 1}
+    assert synth.clips_per_word(("yes", "up"), 3, other_per_word=5) == {"yes": 3, "up": 5}
+
+
 def test_cli_rejects_bad_counts():
     parser = argparse.ArgumentParser()
     synth.register(parser.add_subparsers())
     args = parser.parse_args(["synth", "--out", "x"])
-    assert (args.per_word, args.seed, args.jobs) == (200, 0, None)
+    assert (args.per_word, args.other_per_word, args.seed, args.jobs) == (1000, None, 0, None)
     with pytest.raises(SystemExit):
         parser.parse_args(["synth", "--out", "x", "--per-word", "0"])
