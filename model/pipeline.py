@@ -1,137 +1,518 @@
-"""``kws pipeline``: the main job, end to end on the embedded defaults.
+"""``kws pipeline``: the main job, from a synthetic corpus to firmware results, in one report.
 
-Stages so far: corpus (synthesised, or ``--data``) → micro-frontend features of every clip
-(cached) → figures (yes vs no, loud vs quiet) → ``report.md``. Every stage is resumable: a
-finished stage leaves a marker and is skipped on the next run.
+Stages, in order (``--stop-after`` ends the run after one of them):
+
+  corpus    synthetic dataset under OUT/corpus (``kws data synth``), unless ``--data DIR``
+  features  micro-frontend features of every split and the augmented training pool (cached)
+  train     TinyConv with TensorFlow's recipe into OUT/run (``kws train``), its ``kws size``
+            estimate and its CPU latency (``kws profile``)
+  export    OUT/models/int8.tflite and float32.tflite, with tflite_micro's test accuracy
+  firmware  OUT/firmware/<variant>/ for int8 (Cortex-M4 kernels), int8-ref (reference kernels)
+            and float32 (``kws firmware build``), and OUT/variants.json for the Robot suites
+  emulate   every test clip on each firmware in the Unicorn backend: labels, stage cycles, and
+            the int8 scores checked against tflite_micro clip by clip
+  robot     ``robot_tests/run.py --build OUT`` (the Robot Framework suites), output in OUT/robot
+  report    OUT/report.md (figures linked) and OUT/report.html (figures embedded)
+
+Each finished stage leaves ``OUT/.stages/<stage>.json`` with the key of its inputs and what it
+measured; a rerun skips every stage whose key is unchanged, and the training and the emulation
+resume where they were interrupted. The report is written from those records only.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
+import re
+import subprocess
+import sys
 import time
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from model import config
 from model.atomic import atomic_write_text
+from model.errors import BadInput
+
+STAGES = ("corpus", "features", "train", "export", "firmware", "emulate", "robot", "report")
+ROBOT_SCRIPT = config.ROOT / "robot_tests" / "run.py"
+#: Repeats of the batch-1 forward pass timed for the CPU latency.
+LATENCY_REPEATS = 200
+#: Directories in a compiler message (the build's temporary directory): the file name is enough.
+_TMP_PATH = re.compile(r"(?<![\w.])/\S*/(?=[^/\s]+:)")
 
 
-def _stage_done(out: Path, name: str) -> dict | None:
-    marker = out / ".stages" / f"{name}.json"
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    dtype: str  # "int8" or "float32": which exported model it runs
+    kernels: str  # firmware kernel set
+
+
+VARIANTS = (
+    Variant("int8", "int8", "cortex_m4"),
+    Variant("int8-ref", "int8", "reference"),
+    Variant("float32", "float32", "reference"),
+)
+
+
+@dataclass
+class Job:
+    """One pipeline run: where it writes, what it was asked for, and data shared by the stages."""
+
+    out: Path
+    data: Path | None
+    per_word: int
+    seed: int
+    train_config: Any  # model.train.TrainConfig
+    backend: str = "unicorn"
+    #: Test clips emulated on the variants after the first (0: all); the first always runs them all.
+    variant_clips: int = 40
+    progress: bool = True
+    keys: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        from model.batches import DATA_SETTINGS
+
+        return {key: asdict(self.train_config)[key] for key in DATA_SETTINGS}
+
+    @cached_property
+    def train_data(self):
+        """Clean features of every split and the augmented pool (``model.batches.TrainData``)."""
+        from model.batches import load_train_data
+
+        assert self.data is not None
+        return load_train_data(self.data, self.out / "features", self.settings, self.train_config.pool, self.progress)
+
+
+def say(stage: str, message: str) -> None:
+    print(f"[{stage}] {message}", flush=True)
+
+
+def file_digest(*paths: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# -- stage records ---------------------------------------------------------------------------
+
+
+def read_record(out: Path, stage: str) -> dict | None:
+    marker = out / ".stages" / f"{stage}.json"
     return json.loads(marker.read_text()) if marker.exists() else None
 
 
-def _mark_done(out: Path, name: str, info: dict) -> dict:
-    atomic_write_text(out / ".stages" / f"{name}.json", json.dumps(info, indent=2))
+def cached(out: Path, stage: str, key: Any) -> dict | None:
+    """The stage's recorded info if it finished with the same input key, else None."""
+    record = read_record(out, stage)
+    if record is not None and record.get("status") == "done" and record.get("key") == key:
+        return record["info"]
+    return None
+
+
+def write_record(out: Path, stage: str, key: Any, info: dict, status: str = "done") -> dict:
+    record = {"stage": stage, "status": status, "key": key, "info": info}
+    atomic_write_text(out / ".stages" / f"{stage}.json", json.dumps(record, indent=2) + "\n")
     return info
 
 
-def corpus_stage(out: Path, data: Path | None, per_word: int, seed: int) -> Path:
-    """The dataset to use: ``--data`` as given, else a synthetic corpus under OUT/corpus."""
-    if data is not None:
-        return data
-    corpus = out / "corpus"
-    if _stage_done(out, "corpus") is None:
-        from model.data.synth import synthesize
-
-        print(f"[corpus] synthesising {per_word} clips per word into {corpus}")
-        _mark_done(out, "corpus", synthesize(corpus, per_word=per_word, seed=seed))
-    else:
-        print(f"[corpus] {corpus} is ready")
-    return corpus
+def _refuse_changed(out: Path, stage: str, key: Any, what: Path) -> None:
+    """A finished stage whose outputs cannot be redone in place (corpus, training) with other inputs."""
+    record = read_record(out, stage)
+    if record is not None and record.get("key") != key:
+        raise BadInput(what, f"was made with other settings ({record.get('key')}); use another --out")
 
 
-def features_stage(out: Path, data: Path, seed: int) -> dict:
-    """Features of every clip of every split, through the on-disk cache; a summary per split."""
-    done = _stage_done(out, "features")
-    if done is not None and done.get("data") == str(data):
-        print("[features] cached")
-        return done
-    from tqdm import tqdm
+# -- stages ----------------------------------------------------------------------------------
 
-    from model.data.dataset import SpeechCommands
-    from model.features import FeatureCache
 
-    dataset = SpeechCommands(data, seed=seed)
-    cache = FeatureCache(out / "features")
-    summary: dict[str, dict] = {}
+def corpus_stage(job: Job) -> dict:
+    if job.data is not None:
+        if not job.data.is_dir():
+            raise BadInput(job.data, "no such dataset directory")
+        say("corpus", f"using {job.data}")
+        return {"data": str(job.data), "synthesised": False}
+    corpus = job.out / "corpus"
+    key = {"per_word": job.per_word, "seed": job.seed}
+    job.data = corpus.resolve()
+    job.keys["corpus"] = key
+    info = cached(job.out, "corpus", key)
+    if info is not None:
+        say("corpus", f"{corpus} is ready ({info['clips']:,} clips)")
+        return info
+    _refuse_changed(job.out, "corpus", key, corpus)
+    from model.data.synth import synthesize
+
+    say("corpus", f"synthesising {job.per_word} clips per word into {corpus}")
+    info = synthesize(corpus, per_word=job.per_word, seed=job.seed, progress=job.progress)
+    say("corpus", f"{info['clips']:,} clips of {info['speakers']} speakers in {info['seconds']} s")
+    return write_record(job.out, "corpus", key, info | {"synthesised": True})
+
+
+def features_stage(job: Job) -> dict:
+    key = {
+        "data": str(job.data),
+        "corpus": job.keys.get("corpus"),
+        "settings": job.settings,
+        "pool": job.train_config.pool,
+    }
+    job.keys["features"] = key
+    info = cached(job.out, "features", key)
+    if info is not None:
+        say("features", "cached")
+        return info
+    from model.batches import open_dataset
+
+    say("features", f"micro frontend on every split, {job.train_config.pool} augmented versions per training clip")
     start = time.perf_counter()
-    for split in ("training", "validation", "testing"):
-        examples = dataset.split(split)
-        peak = 0
-        for example in tqdm(examples, desc=f"[features] {split}", unit="clip"):
-            peak = max(peak, int(cache.get(dataset.load(example)).max()))
-        summary[split] = {"clips": len(examples), "max_feature": peak}
-    info = {"data": str(data), "splits": summary, "seconds": round(time.perf_counter() - start, 1)}
-    info["dataset"] = dataset.summary()
-    return _mark_done(out, "features", info)
+    data = job.train_data
+    splits = {"train": data.train, "validation": data.validation, "test": data.test}
+    info = {
+        "dataset": open_dataset(job.data, job.settings).summary(),
+        "splits": {
+            name: {"clips": len(s.labels), "max_feature": int(s.features.max(initial=0))} for name, s in splits.items()
+        },
+        "pool_shape": list(data.pool.shape),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    return write_record(job.out, "features", key, info)
 
 
-def figures_stage(out: Path, data: Path) -> list[Path]:
-    """Yes vs no and loud vs quiet, the study's Figures 1-2."""
-    from model.audio import read_wav, write_wav
-    from model.plots import compute_views, plot_clips
+def train_stage(job: Job) -> dict:
+    from model.train import completed_steps, train
 
-    figures = out / "figures"
-    yes = sorted((data / "yes").glob("*.wav"))[0]
-    no = sorted((data / "no").glob("*.wav"))[0]
-    pcm = read_wav(yes)
-    peak = max(int(np.max(np.abs(pcm.astype(np.int32)))), 1)
-    loud = np.round(pcm * (0.89 * 32767 / peak)).astype(np.int16)  # -1 dBFS
-    quiet = np.round(pcm * (0.01 * 32767 / peak)).astype(np.int16)  # -40 dBFS
-    write_wav(figures / "clips" / "yes_loud.wav", loud)
-    write_wav(figures / "clips" / "yes_quiet.wav", quiet)
-    written = plot_clips(
-        [compute_views("yes", read_wav(yes)), compute_views("no", read_wav(no))], figures / "yes_vs_no"
-    )
-    written += plot_clips([compute_views("loud", loud), compute_views("quiet", quiet)], figures / "loud_vs_quiet")
-    return written
+    cfg = job.train_config
+    run = job.out / "run"
+    key = {"config": asdict(cfg), "features": job.keys["features"]}
+    info = cached(job.out, "train", key)
+    if info is not None:
+        say("train", f"cached: {run / 'model.pt'}")
+        return info
+    _refuse_changed(job.out, "train", key, run)
+    done = completed_steps(run, cfg)
+    total = sum(cfg.steps)
+    say("train", f"{'resuming at step ' + str(done) if done else 'starting'} of {total:,} steps into {run}")
+    start = time.perf_counter()
+    metrics = train(job.train_data, run, cfg, progress=job.progress)
+    seconds = time.perf_counter() - start
+    info = {
+        "metrics": metrics,
+        "seconds": round(seconds, 1),
+        "steps_run": total - done,
+        "steps_per_second": round((total - done) / seconds, 1) if total > done else None,
+        **checkpoint_figures(run / "model.pt"),
+    }
+    test = metrics["splits"]["test"]["total"]
+    say("train", f"test accuracy {test['accuracy']:.4f} on {test['samples']} clips ({seconds:.0f} s)")
+    return write_record(job.out, "train", key, info)
 
 
-def write_report(out: Path, data: Path, features: dict, figures: list[Path]) -> Path:
-    lines = ["# Keyword spotting pipeline report", "", f"Dataset: `{data}`", "", "## Dataset", ""]
-    counts = features["dataset"]
-    labels = list(config.LABELS)
-    lines += ["| split | " + " | ".join(labels) + " | total |", "|---" * (len(labels) + 2) + "|"]
-    for split, per_label in counts.items():
-        row = [str(per_label.get(label, 0)) for label in labels]
-        lines.append(f"| {split} | " + " | ".join(row) + f" | {sum(per_label.values())} |")
-    lines += ["", "## Features", ""]
-    lines.append(
-        f"Micro frontend, {config.NUM_FRAMES}x{config.NUM_CHANNELS} uint16 per clip: "
-        f"{features['seconds']} s for all clips (cached afterwards)."
-    )
-    lines += ["", "| split | clips | max feature |", "|---|---|---|"]
-    for split, info in features["splits"].items():
-        lines.append(f"| {split} | {info['clips']} | {info['max_feature']} |")
-    lines += ["", "## Figures", ""]
-    for path in figures:
-        if path.name == "comparison.png":
-            rel = path.relative_to(out)
-            lines += [f"### {path.parent.name.replace('_', ' ')}", "", f"![{path.parent.name}]({rel})", ""]
-    report = out / "report.md"
-    atomic_write_text(report, "\n".join(lines) + "\n")
-    return report
+def checkpoint_figures(checkpoint: Path) -> dict:
+    """The best checkpoint's step, ``kws size`` estimate and batch-1 CPU latency (``kws profile``)."""
+    from model.profile import profile_model
+    from model.size import model_size
+    from model.tinyconv import load_checkpoint
+
+    model, payload = load_checkpoint(checkpoint)
+    latency = profile_model(model, "cpu", repeats=LATENCY_REPEATS)
+    return {
+        "best_step": payload["step"],
+        "best_validation_accuracy": payload["validation_accuracy"],
+        "size": model_size(model),
+        "latency_us": latency["latency_us"],
+        "latency_threads": latency["threads"],
+    }
+
+
+def export_stage(job: Job) -> dict:
+    from model.evaluate import confusion_matrix, split_metrics
+
+    checkpoint = job.out / "run" / "model.pt"
+    key = {"checkpoint": file_digest(checkpoint), "features": job.keys["features"]}
+    job.keys["export"] = key
+    info = cached(job.out, "export", key)
+    if info is not None:
+        say("export", "cached")
+        return info
+    from model.atomic import atomic_write_bytes
+    from model.export import export_tflite, tflm_predictions
+    from model.tinyconv import load_checkpoint
+
+    start = time.perf_counter()
+    model, _ = load_checkpoint(checkpoint)
+    data = job.train_data
+    info: dict[str, Any] = {"models": {}}
+    for dtype in ("int8", "float32"):
+        flatbuffer = export_tflite(model, data.train.features if dtype == "int8" else None)
+        path = job.out / "models" / f"{dtype}.tflite"
+        atomic_write_bytes(path, flatbuffer)
+        confusion = confusion_matrix(data.test.labels, tflm_predictions(flatbuffer, data.test.features))
+        metrics = split_metrics(confusion)
+        info["models"][dtype] = {"path": str(path.relative_to(job.out)), "bytes": len(flatbuffer), "test": metrics}
+        say(
+            "export",
+            f"{path} ({len(flatbuffer):,} bytes): tflite_micro test accuracy {metrics['total']['accuracy']:.4f}",
+        )
+    info["seconds"] = round(time.perf_counter() - start, 1)
+    return write_record(job.out, "export", key, info)
+
+
+def _build_error(exc: Exception) -> str:
+    """The first compiler or linker error line of a failed build, else the message's first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line.lower() and not line.startswith("firmware build failed")]
+    first = (errors or lines or [type(exc).__name__])[0]
+    return _TMP_PATH.sub("", first)[:300]
+
+
+def firmware_stage(job: Job) -> dict:
+    """Every variant's firmware (reused when its model and kernels are unchanged) and variants.json.
+
+    A variant that cannot be built is recorded with the reason and left out of variants.json;
+    the next run tries it again.
+    """
+    from model.firmware import build
+
+    start = time.perf_counter()
+    previous = (read_record(job.out, "firmware") or {}).get("info", {}).get("variants", {})
+    variants: dict[str, dict] = {}
+    for variant in VARIANTS:
+        model = job.out / "models" / f"{variant.dtype}.tflite"
+        directory = job.out / "firmware" / variant.name
+        key = {"model": file_digest(model), "kernels": variant.kernels}
+        old = previous.get(variant.name, {})
+        if old.get("key") == key and "error" not in old and (directory / "kws.elf").is_file():
+            say("firmware", f"{variant.name}: cached")
+            variants[variant.name] = old
+            continue
+        say("firmware", f"{variant.name}: building ({variant.dtype}, {variant.kernels} kernels)")
+        try:
+            size = build(model, directory, variant=variant.name, kernels=variant.kernels)
+        except (BadInput, RuntimeError) as exc:
+            reason = _build_error(exc)
+            say("firmware", f"{variant.name}: NOT BUILT: {reason}")
+            variants[variant.name] = {"key": key, "error": reason}
+            continue
+        say("firmware", f"{variant.name}: flash {size['flash_bytes']:,} B, RAM {size['ram_bytes']:,} B")
+        variants[variant.name] = {"key": key, "size": size}
+    built = [v for v in VARIANTS if "error" not in variants[v.name]]
+    listing = {
+        "data": str(Path(job.data).resolve()),
+        "variants": [
+            {
+                "name": v.name,
+                "dtype": v.dtype,
+                "kernels": v.kernels,
+                "model": f"models/{v.dtype}.tflite",
+                "dir": f"firmware/{v.name}",
+            }
+            for v in built
+        ],
+        "unbuilt": [{"name": name, "reason": v["error"]} for name, v in variants.items() if "error" in v],
+    }
+    atomic_write_text(job.out / "variants.json", json.dumps(listing, indent=2) + "\n")
+    say("firmware", f"wrote {job.out / 'variants.json'} ({len(built)} of {len(VARIANTS)} variants)")
+    key = {name: v["key"] for name, v in variants.items()}
+    status = "done" if len(built) == len(VARIANTS) else "partial"
+    info = {"variants": variants, "seconds": round(time.perf_counter() - start, 1)}
+    return write_record(job.out, "firmware", key, info, status)
+
+
+def emulate_stage(job: Job) -> dict:
+    from model.pipeline_emulate import emulate_variant
+
+    firmware = cached_info(job.out, "firmware")
+    built = [v for v in VARIANTS if "error" not in firmware["variants"].get(v.name, {"error": ""})]
+    key = {
+        "features": job.keys["features"],
+        "backend": job.backend,
+        "variant_clips": job.variant_clips,
+        "elfs": {v.name: file_digest(job.out / "firmware" / v.name / "kws.elf") for v in built},
+    }
+    info = cached(job.out, "emulate", key)
+    if info is not None:
+        say("emulate", "cached")
+        return info
+    from model.batches import SPLITS, open_dataset
+
+    dataset = open_dataset(job.data, job.settings)
+    examples = dataset.split(SPLITS["test"])
+    start = time.perf_counter()
+    info: dict[str, Any] = {"backend": job.backend, "variants": {}}
+    for variant in built:
+        # The first variant (int8, the product) runs the whole test split; the others, run for
+        # their cycles and agreement, take the first --variant-clips clips.
+        clips = examples if variant == VARIANTS[0] or not job.variant_clips else examples[: job.variant_clips]
+        say("emulate", f"{variant.name}: {len(clips)} test clips on {job.backend}")
+        info["variants"][variant.name] = emulate_variant(
+            job.out / "firmware" / variant.name / "kws.elf",
+            job.out / "models" / f"{variant.dtype}.tflite",
+            dataset,
+            clips,
+            job.out / "emulate" / variant.name,
+            job.backend,
+            job.progress,
+        )
+        summary = info["variants"][variant.name]
+        say(
+            "emulate",
+            f"{variant.name}: accuracy {summary['test']['total']['accuracy']:.4f}, "
+            f"{summary['matches_tflite_micro']}/{summary['clips']} clips match tflite_micro",
+        )
+    info["seconds"] = round(time.perf_counter() - start, 1)
+    return write_record(job.out, "emulate", key, info)
+
+
+def cached_info(out: Path, stage: str) -> dict:
+    record = read_record(out, stage)
+    if record is None:
+        raise BadInput(out, f"stage {stage} has not run yet")
+    return record["info"]
+
+
+def robot_stage(job: Job) -> dict:
+    """Runs the Robot suites through robot_tests/run.py; skipped, with the reason, while it is absent."""
+    variants = job.out / "variants.json"
+    elfs = sorted((job.out / "firmware").glob("*/kws.elf"))
+    key = {"variants": file_digest(variants, *elfs), "backend": job.backend}
+    info = cached(job.out, "robot", key)
+    if info is not None:
+        say("robot", f"cached: {info['summary']}")
+        return info
+    if not ROBOT_SCRIPT.is_file():
+        reason = f"{ROBOT_SCRIPT} does not exist yet: the Robot suites were not run"
+        say("robot", f"SKIPPED: {reason}")
+        return write_record(job.out, "robot", key, {"summary": reason}, "skipped")
+    robot = job.out / "robot"
+    command = [sys.executable, str(ROBOT_SCRIPT), "--build", str(job.out), "--out", str(robot)]
+    command += ["--backend", job.backend]
+    say("robot", " ".join(command))
+    start = time.perf_counter()
+    # Its output is shown as it comes (progress); the last line is the suites' one-line summary.
+    lines = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            print(f"[robot] {line.rstrip()}", flush=True)
+            if line.strip():
+                lines.append(line.strip())
+    summary = lines[-1] if lines else "robot_tests/run.py printed nothing"
+    info = {"summary": summary, "returncode": process.returncode, "seconds": round(time.perf_counter() - start, 1)}
+    info["report"] = "robot/report.html" if (robot / "report.html").is_file() else None
+    if process.returncode != 0:
+        say("robot", f"FAILED (exit {process.returncode}): {summary}")
+        return write_record(job.out, "robot", key, info, "failed")
+    return write_record(job.out, "robot", key, info)
+
+
+def report_stage(job: Job) -> dict:
+    from model.pipeline_report import write_reports
+
+    md, html = write_reports(job.out, job.data)
+    say("report", f"wrote {md} and {html}")
+    return {"markdown": str(md), "html": str(html)}
+
+
+STAGE_FUNCTIONS = {
+    "corpus": corpus_stage,
+    "features": features_stage,
+    "train": train_stage,
+    "export": export_stage,
+    "firmware": firmware_stage,
+    "emulate": emulate_stage,
+    "robot": robot_stage,
+    "report": report_stage,
+}
+
+
+def problems(out: Path) -> list[str]:
+    """What keeps the run from being a clean pass: failed suites, firmware that disagrees with tflite_micro."""
+    found = []
+    robot = read_record(out, "robot")
+    if robot is not None and robot["status"] == "failed":
+        found.append(f"Robot suites failed: {robot['info']['summary']}")
+    emulate = read_record(out, "emulate")
+    for name, summary in ((emulate or {}).get("info", {}).get("variants", {})).items():
+        if summary["matches_tflite_micro"] != summary["clips"]:
+            found.append(f"{name}: {summary['clips'] - summary['matches_tflite_micro']} clips differ from tflite_micro")
+    return found
+
+
+def run_job(job: Job, stop_after: str = "report") -> int:
+    job.out.mkdir(parents=True, exist_ok=True)
+    for stage in STAGES[: STAGES.index(stop_after) + 1]:
+        STAGE_FUNCTIONS[stage](job)
+    if stop_after != "report":
+        say(stop_after, f"stopped after {stop_after} (--stop-after)")
+    found = problems(job.out)
+    for problem in found:
+        sys.stderr.write(f"kws pipeline: {problem}\n")
+    return 1 if found else 0
+
+
+def _steps(text: str) -> list[int]:
+    return [int(v) for v in text.split(",")]
 
 
 def run(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    data = corpus_stage(out, Path(args.data) if args.data else None, args.per_word, args.seed)
-    features = features_stage(out, data, args.seed)
-    figures = figures_stage(out, data)
-    report = write_report(out, data, features, figures)
-    print(f"report: {report}")
-    return 0
+    from model.train import TrainConfig
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the stage lines
+    defaults = TrainConfig()
+    steps = args.steps or defaults.steps
+    lr = args.lr or defaults.lr[: len(steps)]
+    try:
+        cfg = TrainConfig(steps=steps, lr=lr, seed=args.seed, pool=args.pool, threads=args.threads)
+    except ValueError as exc:
+        raise BadInput(None, str(exc)) from None
+    if args.per_word < 1:
+        raise BadInput(None, f"--per-word must be at least 1, got {args.per_word}")
+    job = Job(
+        out=Path(args.out),
+        data=Path(args.data).resolve() if args.data else None,
+        per_word=args.per_word,
+        seed=args.seed,
+        train_config=cfg,
+        backend=args.backend,
+        variant_clips=args.variant_clips,
+        progress=not args.no_progress,
+    )
+    return run_job(job, args.stop_after)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from model.data.synth import DEFAULT_PER_WORD
+
     parser = subparsers.add_parser(
-        "pipeline", help="the main job: corpus, features, figures, report", description=__doc__
+        "pipeline",
+        help="the main job: corpus, features, train, export, firmware, emulation, Robot suites, report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", required=True, help="output directory (reused: finished stages are skipped)")
     parser.add_argument("--data", help="a dataset in Speech Commands layout (default: synthesise one)")
-    parser.add_argument("--per-word", type=int, default=200, help="synthetic clips per word (default 200)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for corpus and data pipeline (default 0)")
+    parser.add_argument(
+        "--per-word", type=int, default=DEFAULT_PER_WORD, help=f"synthetic clips per word ({DEFAULT_PER_WORD})"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of corpus, data pipeline and training (0)")
+    parser.add_argument("--steps", type=_steps, help="training steps per phase (default 12000,3000)")
+    parser.add_argument("--lr", type=lambda t: [float(v) for v in t.split(",")], help="learning rate per phase")
+    parser.add_argument("--pool", type=int, default=8, help="augmented versions per training clip (8)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for training (1)")
+    parser.add_argument("--backend", choices=("unicorn", "renode"), default="unicorn", help="emulator (unicorn)")
+    parser.add_argument(
+        "--variant-clips",
+        type=int,
+        default=40,
+        help="test clips emulated on int8-ref and float32 (default 40; 0: all); int8 runs the whole test split",
+    )
+    parser.add_argument("--stop-after", choices=STAGES, default="report", help="last stage to run (report)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (stage lines only)")
     parser.set_defaults(func=run)

@@ -106,6 +106,12 @@ def _load_state(path: Path, cfg: TrainConfig) -> dict[str, Any] | None:
     return state
 
 
+def completed_steps(out: Path, cfg: TrainConfig) -> int:
+    """Steps a run in ``out`` has already done (0 if fresh); BadInput if it was started with other settings."""
+    state = _load_state(Path(out) / "last.pt", cfg)
+    return 0 if state is None else int(state["step"])
+
+
 def _save_state(path: Path, state: dict[str, Any]) -> None:
     import torch
 

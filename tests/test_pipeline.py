@@ -1,50 +1,214 @@
-"""End to end on a tiny synthetic corpus: pipeline (corpus, features, figures, report), then
-train → eval → profile through the CLI entry point, in process."""
+"""The main job end to end on a tiny synthetic corpus and short training: ``--stop-after firmware``
+leaves what the Robot suites need, a full run emulates the test split and writes both reports,
+a rerun redoes nothing, an interrupted emulation resumes, and the robot stage runs the suites'
+script (here a stand-in with the agreed command line). Then train → eval → profile → export →
+verify → firmware → emulate through the CLI on the pipeline's outputs."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+from model import pipeline
 from model.cli import main
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None, reason="needs espeak-ng and sox (make setup)"
 )
 
+ARGS = ["--per-word", "24", "--seed", "3", "--steps", "60", "--no-progress"]
+
+#: Stands in for robot_tests/run.py: checks the agreed command line and BUILD/variants.json,
+#: writes Robot's three output files and a one-line summary, exits with $FAKE_ROBOT_EXIT.
+FAKE_ROBOT = """
+import argparse, json, os, sys
+from pathlib import Path
+p = argparse.ArgumentParser()
+p.add_argument("--build", required=True)
+p.add_argument("--out")
+p.add_argument("--backend", default="unicorn")
+p.add_argument("--processes", type=int)
+a = p.parse_args()
+build = Path(a.build)
+listing = json.loads((build / "variants.json").read_text())
+for v in listing["variants"]:
+    assert (build / v["dir"] / "kws.elf").is_file() and (build / v["model"]).is_file(), v
+out = Path(a.out or build / "robot")
+out.mkdir(parents=True, exist_ok=True)
+for name in ("output.xml", "log.html", "report.html"):
+    (out / name).write_text("robot output")
+with open(os.environ["FAKE_ROBOT_LOG"], "a") as log:
+    log.write(" ".join(sys.argv[1:]) + "\\n")
+code = int(os.environ.get("FAKE_ROBOT_EXIT", "0"))
+print("suite progress line")
+print(f"{len(listing['variants'])} suites, {'all passed' if code == 0 else 'some failed'}")
+sys.exit(code)
+"""
+
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def fake_robot(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("robot")
+    script = folder / "run.py"
+    script.write_text(FAKE_ROBOT)
+    log = folder / "calls.log"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "ROBOT_SCRIPT", script)
+        mp.setenv("FAKE_ROBOT_LOG", str(log))
+        mp.setenv("FAKE_ROBOT_EXIT", "0")
+        yield log
+
+
+def stage_mtimes(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (out / ".stages").glob("*.json")}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, fake_robot):
+    """``--stop-after firmware``: what tox's robot environment runs before the suites."""
     out = tmp_path_factory.mktemp("demo")
-    assert main(["pipeline", "--out", str(out), "--per-word", "24", "--seed", "3"]) == 0
+    assert main(["pipeline", "--out", str(out), *ARGS, "--stop-after", "firmware"]) == 0
+    return out, {p.name for p in (out / ".stages").glob("*.json")}
+
+
+@pytest.fixture(scope="module")
+def demo(prepared, fake_robot):
+    out, _ = prepared
+    assert main(["pipeline", "--out", str(out), *ARGS]) == 0
     return out
 
 
-def test_pipeline_writes_report_and_figures(demo, capsys):
-    report = (demo / "report.md").read_text()
-    assert "| testing |" in report and "![yes_vs_no](figures/yes_vs_no/comparison.png)" in report
-    for name in ("yes_vs_no/comparison.png", "loud_vs_quiet/comparison.png", "loud_vs_quiet/quiet.png"):
-        assert (demo / "figures" / name).read_bytes()[:4] == b"\x89PNG"
-    # A second run reuses every finished stage.
-    before = (demo / ".stages" / "features.json").stat().st_mtime_ns
+def test_stop_after_firmware_leaves_the_agreed_layout(prepared):
+    out, stages = prepared
+    assert stages == {"corpus.json", "features.json", "train.json", "export.json", "firmware.json"}
+    for path in ("run/model.pt", "run/metrics.json", "run/report.md", "run/curves.png"):
+        assert (out / path).is_file(), path
+    for model in ("int8", "float32"):
+        assert (out / "models" / f"{model}.tflite").read_bytes()[4:8] == b"TFL3"
+    listing = json.loads((out / "variants.json").read_text())
+    assert listing["data"] == str((out / "corpus").resolve())
+    wanted = [("int8", "int8", "cortex_m4"), ("int8-ref", "int8", "reference"), ("float32", "float32", "reference")]
+    listed = [(v["name"], v["dtype"], v["kernels"]) for v in listing["variants"]]
+    unbuilt = {v["name"]: v["reason"] for v in listing["unbuilt"]}
+    # Every variant is either built and listed, or left out with the reason; int8 must build.
+    assert [w for w in wanted if w[0] not in unbuilt] == listed and "int8" not in unbuilt, unbuilt
+    for variant in listing["variants"]:
+        assert variant["model"] == f"models/{variant['dtype']}.tflite"
+        assert variant["dir"] == f"firmware/{variant['name']}"
+        size = json.loads((out / variant["dir"] / "size.json").read_text())
+        assert 0 < size["flash_bytes"] < size["flash_limit"] and 0 < size["ram_bytes"] < size["ram_limit"]
+    assert not (out / "report.md").exists()
+
+
+def test_full_run_emulates_the_test_split_and_reports(demo):
+    records = {name: json.loads((demo / ".stages" / f"{name}.json").read_text()) for name in pipeline.STAGES[:-1]}
+    assert all(r["status"] == "done" for name, r in records.items() if name != "firmware")
+    listing = json.loads((demo / "variants.json").read_text())
+    test_clips = records["features"]["info"]["splits"]["test"]["clips"]
+    emulated = records["emulate"]["info"]["variants"]
+    assert list(emulated) == [v["name"] for v in listing["variants"]]
+    host_int8 = records["export"]["info"]["models"]["int8"]["test"]
+    for name, summary in emulated.items():
+        clips = json.loads((demo / "emulate" / name / "clips.json").read_text())
+        assert summary["clips"] == len(clips) == test_clips > 0
+        assert summary["matches_tflite_micro"] == test_clips and summary["errors"] == 0
+        for stage in ("preprocess", "inference", "postprocess"):
+            assert summary["cycles"][stage]["median"] > 0
+        if name.startswith("int8"):
+            # Bit-exact scores give the host's int8 labels, class by class.
+            assert summary["test"] == host_int8
+    if {"int8", "int8-ref"} <= set(emulated):
+        # The same model on other kernels: same scores, different speed.
+        ref = {c["clip"]: c["scores"] for c in json.loads((demo / "emulate" / "int8-ref" / "clips.json").read_text())}
+        m4 = {c["clip"]: c["scores"] for c in json.loads((demo / "emulate" / "int8" / "clips.json").read_text())}
+        assert ref == m4
+        assert emulated["int8"]["cycles"]["inference"]["median"] < emulated["int8-ref"]["cycles"]["inference"]["median"]
+    assert records["robot"]["info"]["summary"].endswith("all passed")
+
+    md = (demo / "report.md").read_text()
+    for heading in ("## Test accuracy per class: host and firmware", "## Size: estimate against the ELF"):
+        assert heading in md
+    assert "| study: nRF52840, TFLM reference kernels | (21 ms) | (86 ms) |" in md
+    assert f"firmware {next(iter(emulated))} (unicorn)" in md
+    for figure in ("figures/test_accuracy.png", "figures/stage_times.png", "run/curves.png"):
+        assert f"]({figure})" in md and (demo / figure).read_bytes()[:4] == b"\x89PNG"
+    html = (demo / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == md.count("![") == 5
+    assert 'src="figures' not in html and 'src="run' not in html
+
+
+def test_rerun_reuses_every_stage(demo, fake_robot, capsys):
+    before = stage_mtimes(demo)
+    calls = fake_robot.read_text()
     capsys.readouterr()
-    assert main(["pipeline", "--out", str(demo), "--per-word", "24", "--seed", "3"]) == 0
-    assert "[corpus] " in capsys.readouterr().out
-    assert (demo / ".stages" / "features.json").stat().st_mtime_ns == before
+    assert main(["pipeline", "--out", str(demo), *ARGS]) == 0
+    out = capsys.readouterr().out
+    for stage in ("features", "train", "export", "emulate", "robot"):
+        assert f"[{stage}] cached" in out
+    changed = {name for name, t in stage_mtimes(demo).items() if before[name] != t}
+    assert changed <= {"firmware.json"}  # rewritten only while a variant is left to build
+    assert fake_robot.read_text() == calls
 
 
-@pytest.fixture(scope="module")
-def run(demo, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run")
-    args = ["train", "--data", str(demo / "corpus"), "--out", str(run), "--steps", "60", "--lr", "0.002"]
-    assert main([*args, "--pool", "1", "--eval-every", "20"]) == 0
-    return run
+def test_interrupted_emulation_resumes(demo, capsys):
+    """A journal cut in the middle of a line: finished clips are kept, the rest run again."""
+    name = json.loads((demo / "variants.json").read_text())["variants"][0]["name"]
+    clips = json.loads((demo / "emulate" / name / "clips.json").read_text())
+    (journal,) = (demo / "emulate" / name).glob("journal-*.jsonl")
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text("".join(lines[:2]) + lines[2][:10])
+    (demo / ".stages" / "emulate.json").unlink()
+    (demo / "emulate" / name / "clips.json").unlink()
+    assert main(["pipeline", "--out", str(demo), *ARGS, "--stop-after", "emulate"]) == 0
+    assert json.loads((demo / "emulate" / name / "clips.json").read_text()) == clips
 
 
-def test_train_eval_profile(demo, run, capsys):
+def test_robot_failure_fails_the_run_and_is_retried(demo, fake_robot, monkeypatch, capsys):
+    (demo / ".stages" / "robot.json").unlink()
+    monkeypatch.setenv("FAKE_ROBOT_EXIT", "1")
+    capsys.readouterr()
+    assert main(["pipeline", "--out", str(demo), *ARGS]) == 1
+    captured = capsys.readouterr()
+    assert "[robot] suite progress line" in captured.out
+    assert "Robot suites failed: " in captured.err and "some failed" in captured.err
+    assert "FAILED: Robot suites failed" in (demo / "report.md").read_text()
+    calls = fake_robot.read_text().splitlines()
+    assert calls[-1] == f"--build {demo} --out {demo / 'robot'} --backend unicorn"
+    monkeypatch.setenv("FAKE_ROBOT_EXIT", "0")
+    assert main(["pipeline", "--out", str(demo), *ARGS]) == 0
+    assert len(fake_robot.read_text().splitlines()) == len(calls) + 1
+    assert "FAILED" not in (demo / "report.md").read_text()
+
+
+def test_robot_script_absent_is_skipped_with_the_reason(demo, monkeypatch, capsys):
+    (demo / ".stages" / "robot.json").unlink()
+    monkeypatch.setattr(pipeline, "ROBOT_SCRIPT", demo / "no-such-run.py")
+    capsys.readouterr()
+    assert main(["pipeline", "--out", str(demo), *ARGS]) == 0
+    assert "[robot] SKIPPED: " in capsys.readouterr().out
+    report = (demo / "report.md").read_text()
+    assert "Robot suites skipped: " in report and "Status: skipped." in report
+
+
+def test_bad_input_is_one_line(demo, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["pipeline", "--out", str(tmp_path / "x"), "--data", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing" in err[0] and "no such dataset directory" in err[0]
+    # The same OUT with another corpus size: refused, the corpus left alone.
+    before = stage_mtimes(demo)
+    assert main(["pipeline", "--out", str(demo), *ARGS[:-1], "--per-word", "30"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "corpus" in err[0] and "use another --out" in err[0]
+    assert stage_mtimes(demo) == before
+
+
+def test_train_eval_profile(demo, capsys):
+    run = demo / "run"
     metrics = json.loads((run / "metrics.json").read_text())
     capsys.readouterr()
     assert main(["eval", "--checkpoint", str(run / "model.pt"), "--data", str(demo / "corpus"), "--json"]) == 0
@@ -55,7 +219,7 @@ def test_train_eval_profile(demo, run, capsys):
     assert latency["device"] == "cpu" and latency["latency_us"]["median"] > 0
 
 
-def test_profile_cuda_without_gpu_is_one_line(demo, tmp_path, capsys):
+def test_profile_cuda_without_gpu_is_one_line(tmp_path, capsys):
     import torch
 
     if torch.cuda.is_available():
@@ -68,17 +232,19 @@ def test_profile_cuda_without_gpu_is_one_line(demo, tmp_path, capsys):
     assert len(err) == 1 and "cuda" in err[0].lower()
 
 
-def test_export_verify_and_firmware_build(demo, run, tmp_path, capsys):
+def test_export_verify_and_firmware_build(demo, tmp_path, capsys):
     """The trained model, exported to int8, runs bit-exact in generated C on the corpus's test
     split and on edge cases, and builds into firmware that fits the nRF52840."""
     import numpy as np
     from wavs import pcm16, tone
 
+    run = demo / "run"
     model = tmp_path / "tinyconv.tflite"
     assert (
         main(["export", "--checkpoint", str(run / "model.pt"), "--data", str(demo / "corpus"), "--out", str(model)])
         == 0
     )
+    assert model.read_bytes() == (demo / "models" / "int8.tflite").read_bytes()  # the pipeline's export
     capsys.readouterr()
     assert main(["verify", "--model", str(model), "--data", str(demo / "corpus"), "--target", "host", "--json"]) == 0
     report_split = json.loads(capsys.readouterr().out)
