@@ -160,6 +160,71 @@ def test_requantize_shortcut_exhaustive_near_zero(requantize_cases):
             assert np.array_equal(fast, ref), (multiplier, e, acc[np.flatnonzero(fast != ref)[:5]])
 
 
+def test_requantize_shortcut_on_cortex_m4_instructions(tmp_path, requantize_cases):
+    """The same harness compiled for the Cortex-M4 (real SMMLAR / SSAT / SMULL, no portable twins)
+    and run in Unicorn gives the host's reference outputs."""
+    gcc = shutil.which("arm-none-eabi-gcc")
+    unicorn = pytest.importorskip("unicorn")
+    if gcc is None:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    from unicorn import arm_const as arm
+
+    from emulation.elf import FirmwareImage
+
+    kernels = config.FIRMWARE_DIR / "kernels"
+    elf = tmp_path / "requantize.elf"
+    subprocess.run(
+        [gcc, "-mcpu=cortex-m4", "-mthumb", "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-nostdlib",
+         "-Wl,-e,kws_requantize_cases", "-Wl,-Ttext=0x0", f"-I{kernels / 'include'}", f"-I{kernels / 'cortex_m4'}",
+         str(kernels / "test" / "requantize_check.c"), "-o", str(elf), "-lgcc"],
+        check=True,
+    )  # fmt: skip
+    disassembly = subprocess.run(
+        ["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "smmlar" in disassembly and "ssat" in disassembly
+    rng = np.random.default_rng(1)
+    n = 100_000
+    multiplier = rng.integers(1 << 30, 1 << 31, n)
+    shift = -rng.integers(0, 25, n)
+    acc = (rng.uniform(-300, 300, n) / (multiplier * 2.0 ** (shift - 31))).round().clip(-(1 << 29), 1 << 29)
+    acc = np.where(np.arange(n) % 4 == 0, rng.integers(-(1 << 29), 1 << 29, n), acc).astype(np.int64)
+    keep = _admissible(acc, shift)
+    acc, multiplier, shift = acc[keep], multiplier[keep], shift[keep]
+    _, host_ref = requantize_cases(acc, multiplier, shift)
+    k = np.array([m4_layout.requant_k(e) for e in range(32)], np.int64)[-shift]
+
+    uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB)
+    uc.ctl_set_cpu_model(arm.UC_CPU_ARM_CORTEX_M4)
+    uc.mem_map(0, 1 << 20)
+    uc.mem_map(0x20000000, 1 << 16)  # stack
+    data, size = 0x60000000, 32 << 20
+    uc.mem_map(data, size)
+    image = FirmwareImage(elf)
+    for segment in image.segments:
+        uc.mem_write(segment.address, segment.data)
+    arrays = [np.ascontiguousarray(a, dtype="<i4") for a in (acc, multiplier, shift, k)]
+    count = arrays[0].size
+    address = [data + i * 4 * count for i in range(6)]  # acc, multiplier, shift, k, fast, ref
+    for a, at in zip(arrays, address[:4], strict=True):
+        uc.mem_write(at, a.tobytes())
+    sp = 0x20000000 + (1 << 16) - 64
+    uc.mem_write(sp, np.array([address[4], address[5], count, 0], "<u4").tobytes())  # fast, ref, int64 n
+    for reg, value in zip(
+        (arm.UC_ARM_REG_R0, arm.UC_ARM_REG_R1, arm.UC_ARM_REG_R2, arm.UC_ARM_REG_R3), address[:4], strict=True
+    ):
+        uc.reg_write(reg, value)
+    uc.reg_write(arm.UC_ARM_REG_SP, sp)
+    done = 0x80000  # an address in mapped flash where nothing is loaded: the function returns there
+    uc.reg_write(arm.UC_ARM_REG_LR, done | 1)
+    uc.emu_start(image.symbols["kws_requantize_cases"] | 1, done)
+    fast = np.frombuffer(uc.mem_read(address[4], 4 * count), "<i4")
+    ref = np.frombuffer(uc.mem_read(address[5], 4 * count), "<i4")
+    np.testing.assert_array_equal(ref, host_ref)
+    np.testing.assert_array_equal(fast, host_ref)
+    assert len(np.unique(host_ref)) == 256
+
+
 def test_fast_requant_refuses_unproven_layers():
     bound = np.array([1000])
     assert m4_layout.fast_requant([1 << 30], [-3], -128, (-128, 127), bound) == [(1 << 30, m4_layout.requant_k(3), 3)]
