@@ -79,6 +79,70 @@ def test_cortex_m4_fallback_paths_bit_exact(tmp_path_factory, monkeypatch):
     assert report["mismatches"] == [] and report["bit_exact"] == len(inputs)
 
 
+def conv_model(k_h: int, stride_h: int, pads: tuple[tuple[int, int], tuple[int, int]], relu: bool = True) -> bytes:
+    """An int8 model shaped like TinyConv (49 x 40 in, one-channel conv 8 wide with stride 2 along
+    x, fc to 4 classes) with another kernel height, stride along y and padding."""
+    import tensorflow as tf
+
+    from model.tinyconv import INPUT_SCALE
+
+    rng = np.random.default_rng(k_h * 100 + stride_h)
+    (top, bottom), (left, right) = pads
+    channels = 4
+    out_h = (49 + top + bottom - k_h) // stride_h + 1
+    out_w = (40 + left + right - 8) // 2 + 1
+    conv_w = tf.constant(rng.normal(0, 0.3, (k_h, 8, 1, channels)).astype(np.float32))
+    conv_b = tf.constant(rng.normal(0, 0.5, channels).astype(np.float32))
+    fc_w = tf.constant(rng.normal(0, 4 / np.sqrt(out_h * out_w * channels), (out_h * out_w * channels, 4)), tf.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 49, 40, 1], tf.float32)])
+    def f(x):
+        x = tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
+        x = tf.nn.conv2d(x, conv_w, strides=[1, stride_h, 2, 1], padding="VALID") + conv_b
+        x = tf.nn.relu(x) if relu else x
+        return tf.matmul(tf.reshape(x, [1, -1]), fc_w)  # int8 logits: finer than softmax scores
+
+    def dataset():
+        for features in realistic_features(np.random.default_rng(0), 100):
+            yield [(features.astype(np.float32) * INPUT_SCALE)[None, :, :, None]]
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = dataset
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+#: (kernel height, stride along y, padding, ReLU) → the cortex_m4 conv's path: None (reference
+#: loops) or (blocked output, SMMLAR requantization)
+GEOMETRIES = {
+    "k6-s1": ((6, 1, ((2, 3), (3, 3)), True), (1, 1)),
+    "wide-left-pad": ((10, 2, ((0, 0), (12, 2)), True), (1, 1)),  # a strip with 2 input columns
+    "pad-only-strips": ((3, 3, ((1, 1), (22, 0)), True), (1, 1)),  # strips entirely in the padding
+    "no-relu": ((10, 2, ((5, 4), (3, 3)), False), (1, 0)),  # zero point != -128: reference rounding
+    "out-w-21": ((10, 2, ((5, 4), (3, 5)), True), None),  # 21 outputs along x: not a multiple of 4
+}
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_cortex_m4_conv_geometries_bit_exact(geometry):
+    """Kernel heights, strides, paddings and requantizations other than TinyConv's, on the host."""
+    import re
+
+    args, expected = GEOMETRIES[geometry]
+    flatbuffer = conv_model(*args)
+    target = HostTarget(flatbuffer, "cortex_m4")
+    fast = re.search(r"\(int32_t \*\)\(arena \+ \d+\), \d+, (\d), (\d)\}", target.generated.source)
+    assert (fast and (int(fast[1]), int(fast[2]))) == expected or (fast is None and expected is None)
+    inputs = clips(len(geometry), 40)
+    for kernels, t in (("cortex_m4", target), ("reference", HostTarget(flatbuffer, "reference"))):
+        report = compare(t, flatbuffer, iter(inputs))
+        assert report["mismatches"] == [] and report["bit_exact"] == len(inputs), kernels
+    outputs = {tuple(target.invoke(target.features_to_input(f))) for _, f in inputs}
+    assert len(outputs) > 20  # the logits vary: the comparison means something
+
+
 # --- the requantization shortcut (firmware/kernels/cortex_m4/requantize_m4.h) -----------------
 
 
@@ -254,6 +318,24 @@ def m4_firmware(tmp_path_factory):
     model.write_bytes(exported(tmp_path_factory, 8, "int8"))
     build(model, root / "fw", variant="int8-m4", kernels="cortex_m4")
     return model, root / "fw" / "kws.elf"
+
+
+@pytest.mark.parametrize("geometry", ["k6-s1", "wide-left-pad"])
+def test_cortex_m4_firmware_other_geometries_bit_exact(tmp_path, geometry):
+    """In emulation: the C window on the target (k_h 6) and the assembly with a 2-column strip."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    pytest.importorskip("unicorn")
+    from model.firmware import build
+    from model.verify import compare_firmware
+
+    model = tmp_path / f"{geometry}.tflite"
+    model.write_bytes(conv_model(*GEOMETRIES[geometry][0]))
+    build(model, tmp_path / "fw", variant=geometry, kernels="cortex_m4")
+    rng = np.random.default_rng(5)
+    pcm = {"tone": tone(1.0, 700, 0.5), "noise": rng.normal(0, 2000, 16000).astype(np.int16)}
+    report = compare_firmware(tmp_path / "fw" / "kws.elf", "unicorn", model.read_bytes(), iter(pcm.items()))
+    assert report["mismatches"] == [] and report["bit_exact"] == len(pcm)
 
 
 def test_cortex_m4_firmware_bit_exact_and_within_instruction_goal(m4_firmware):
