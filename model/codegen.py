@@ -11,12 +11,16 @@ every op, type and shape is one the kernels handle (``BadInput`` naming it other
 
 Everything that can be computed ahead of time is: per-channel multipliers and shifts (TFLite's
 QuantizeMultiplier), activation clamps, softmax constants, and for the Cortex-M4 kernels
-(``KWS_KERNELS_CORTEX_M4``) weights pre-arranged into SMLAD halfword pairs and input offsets
-folded into the biases. Data that differs between kernel sets sits under ``#if``.
+(``KWS_KERNELS_CORTEX_M4``) the constants in the order the kernels consume them, input
+offsets folded into the biases and the requantization shortcut where it is proven exact
+(:mod:`model.m4_layout`). Data, parameters and plans that differ between kernel sets sit
+under ``#if``.
 
-Activations are planned statically: RESHAPE aliases its input, the model's input and output
-are the caller's buffers, and every other tensor gets an offset in one arena, placed greedily
-(largest first, lowest offset free over the tensor's lifetime).
+An int8 PAD that feeds only a VALID convolution is fused into it (the conv skips the border
+taps, whose contribution is zero). Activations are planned statically per kernel set:
+RESHAPE aliases its input, the model's input and output are the caller's buffers, and every
+other tensor, and a kernel's scratch buffer during its call, gets an offset in one arena,
+placed greedily (largest first, lowest offset free over the lifetime).
 """
 
 from __future__ import annotations
