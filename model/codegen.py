@@ -722,12 +722,12 @@ class _Generator:
         ]
         common = [a for a in self.arrays if a.kernels is None]
         for a in common:
-            c += [f"static const {a.ctype} {a.name}[{a.values.size}] = {{", _c_values(a.values, a.ctype), "};", ""]
+            c += [f"{_declaration(a)} = {{", _c_values(a.values, a.ctype), "};", ""]
         specific = {k: [] for k in KERNEL_SETS}
         for a in self.arrays:
             if a.kernels is not None:
                 specific[a.kernels] += [
-                    f"static const {a.ctype} {a.name}[{a.values.size}] = {{",
+                    f"{_declaration(a)} = {{",
                     _c_values(a.values, a.ctype),
                     "};",
                 ]
@@ -763,6 +763,12 @@ class _Generator:
             self.dtype,
             [s.op.name for s in self.steps],
         )
+
+
+def _declaration(a: _Array) -> str:
+    """A constant array, word-aligned whatever its type: the Cortex-M4 kernels read int8 arrays
+    with LDM, which faults on an unaligned address."""
+    return f"static const {a.ctype} {a.name}[{a.values.size}] __attribute__((aligned(4)))"
 
 
 def _per_kernel_set(cortex_m4: list[str], reference: list[str]) -> list[str]:

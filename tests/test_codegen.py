@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 
@@ -168,3 +169,10 @@ def test_cortex_m4_build(tmp_path_factory, tmp_path, kind):
         ["arm-none-eabi-objdump", "-d", str(library)], capture_output=True, text=True, check=True
     ).stdout
     assert "smlad" in disassembly and "sxtb16" in disassembly
+    # LDM and LDRD fault on unaligned addresses: every constant array is word-aligned
+    sections = subprocess.run(
+        ["arm-none-eabi-readelf", "-SW", str(library)], capture_output=True, text=True, check=True
+    ).stdout
+    rodata = re.findall(r"\]\s+\.rodata\.(op\d+_\w+)\s.*\s(\d+)$", sections, re.MULTILINE)
+    assert {"op1_weights", "op3_weights"} <= {name for name, _ in rodata}
+    assert all(int(alignment) >= 4 for _, alignment in rodata), rodata
