@@ -1,0 +1,227 @@
+"""The project's Robot keywords: what a variant of a BUILD must do, and the inputs to check it with.
+
+Emulator keywords are Renode's (``${RENODEKEYWORDS}``); this library only prepares audio files,
+knows the expected answers (host frontend + ``tflite_micro``, the stated cycle budgets, the flash
+and RAM limits) and parses the firmware's protocol lines (contract 5).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from kwsrobot.clips import Reference, dataset_clips, edge_clips, parse_scores
+from kwsrobot.stream_reference import firmware_scores
+from kwsrobot.streams import TOLERANCE_MS, KeywordStream, cached_keyword_stream
+from kwsrobot.variants import read_build
+from robot.api import logger
+from robot.api.deco import keyword, library
+from robot.libraries.BuiltIn import BuiltIn
+from robot.utils import DotDict
+
+from emulation.protocol import parse_line
+from model import config
+from model.firmware import size_report
+from model.verify import FLOAT_ATOL, FLOAT_RTOL
+
+FRAME_CYCLES = config.CPU_HZ * config.STEP_MS // 1000  # one 20 ms frame of audio at 64 MHz
+
+
+def _fields(line: str, record: str) -> dict[str, str]:
+    kind, fields = parse_line(line)
+    if kind != record:
+        raise AssertionError(f"expected a {record!r} line, got {line!r}")
+    return fields
+
+
+@library(scope="SUITE", auto_keywords=False)
+class KwsLibrary:
+    """Keywords about one firmware variant of a BUILD (robot_tests/run.py passes both)."""
+
+    def __init__(self, build: str, variant: str) -> None:
+        self.build = read_build(build)
+        self.variant = self.build.variant(variant)
+        self._streams: dict[int, KeywordStream] = {}
+
+    def _audio_dir(self) -> Path:
+        out = Path(BuiltIn().get_variable_value("${OUTPUT DIR}")) / "audio" / self.variant.name
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+
+    # --- the variant ---
+
+    @keyword
+    def firmware_of_the_variant(self) -> str:
+        """The variant's kws.elf."""
+        if not self.variant.elf.is_file():
+            raise AssertionError(f"{self.variant.elf}: no such firmware (was the variant built?)")
+        return str(self.variant.elf)
+
+    @keyword
+    def flash_and_ram_should_fit_the_chip(self) -> None:
+        """size.json is the ELF's own figures, and they fit the chip's 1 MiB flash and 256 KiB RAM."""
+        import json
+
+        recorded = json.loads(self.variant.size_json.read_text())
+        actual = size_report(Path(self.firmware_of_the_variant()))
+        if recorded != actual:
+            raise AssertionError(f"{self.variant.size_json} does not describe {self.variant.elf}: rebuild the variant")
+        if (actual["flash_limit"], actual["ram_limit"]) != (config.FLASH_BYTES, config.RAM_BYTES):
+            raise AssertionError(f"size.json limits {actual['flash_limit']}/{actual['ram_limit']} are not the chip's")
+        logger.info(
+            f"flash {actual['flash_bytes']:,} / {config.FLASH_BYTES:,} bytes, RAM {actual['ram_bytes']:,} / "
+            f"{config.RAM_BYTES:,} bytes"
+        )
+        for what in ("flash", "ram"):
+            if actual[f"{what}_bytes"] > actual[f"{what}_limit"]:
+                raise AssertionError(f"{what} {actual[f'{what}_bytes']:,} bytes exceed {actual[f'{what}_limit']:,}")
+
+    @keyword
+    def silence(self) -> str:
+        """A second of digital silence as an s16le file."""
+        path = self._audio_dir() / "silence.s16le"
+        path.write_bytes(bytes(2 * config.CLIP_SAMPLES))
+        return str(path)
+
+    @keyword
+    def boot_line_should_name_the_variant(self, line: str) -> None:
+        fields = _fields(line, "boot")
+        want = {"variant": self.variant.name, "kernels": self.variant.kernels}
+        got = {key: fields.get(key) for key in want}
+        if got != want:
+            raise AssertionError(f"boot line says {got}, variants.json says {want}")
+
+    # --- clips against the reference ---
+
+    @keyword
+    def reference_clips(self, per_class: int) -> list[DotDict]:
+        """``per_class`` clips of every class plus the edge cases, each written as s16le for the PDM,
+        with the checksum and scores the firmware must print."""
+        reference = Reference(self.variant.model)
+        clips = [*dataset_clips(self.build.data, int(per_class)), *edge_clips()]
+        out = self._audio_dir()
+        items = []
+        for n, clip in enumerate(clips):
+            path = out / f"clip{n:04d}.s16le"
+            path.write_bytes(clip.pcm.astype("<i2").tobytes())
+            expected = reference.expected(clip.pcm)
+            items.append(
+                DotDict(
+                    name=clip.name,
+                    label=clip.label,
+                    file=str(path),
+                    checksum=expected.checksum,
+                    scores=expected.scores.tolist(),
+                )
+            )
+        counts = {label: sum(c.label == label for c in clips) for label in dict.fromkeys(c.label for c in clips)}
+        logger.info(f"{len(items)} clips: {counts}")
+        return items
+
+    @keyword
+    def result_should_equal_the_reference(self, line: str, clip: DotDict) -> None:
+        """The firmware's model input (its checksum) and scores are the host's, for ``clip``."""
+        fields = _fields(line, "result")
+        if fields["checksum"] != clip.checksum:
+            raise AssertionError(
+                f"{clip.name}: model input checksum {fields['checksum']} on the firmware, {clip.checksum} on the host"
+            )
+        got = parse_scores(fields["scores"], np.dtype(np.int8))
+        if self.variant.dtype == "int8":
+            low = high = np.array(clip.scores, dtype=np.int8)
+        else:  # the firmware rounds probabilities to int8 scores: any p within verify's tolerance will do
+            p = np.array(clip.scores, dtype=np.float64)
+            slack = np.abs(p) * FLOAT_RTOL + FLOAT_ATOL
+            low, high = (firmware_scores((p + d).astype(np.float32)) for d in (-slack, slack))
+        if not np.all((low <= got) & (got <= high)):
+            want = low.tolist() if np.array_equal(low, high) else f"{low.tolist()}..{high.tolist()}"
+            raise AssertionError(f"{clip.name}: firmware scores {got.tolist()}, tflite_micro {want}")
+
+    # --- stage cycles ---
+
+    @keyword
+    def cycle_budget_of_the_variant(self) -> DotDict:
+        """The variant's budget from resources/budgets.py, by dtype and kernels."""
+        budgets = BuiltIn().get_variable_value("${BUDGETS}")
+        if budgets is None or self.variant.budget_key not in budgets:
+            raise AssertionError(f"no cycle budget stated for {self.variant.budget_key} in resources/budgets.py")
+        return DotDict(budgets[self.variant.budget_key])
+
+    @keyword
+    def stage_should_stay_within_budget(self, line: str, budget: DotDict, boot: str) -> None:
+        """A ``profile`` line's worst case is positive (a DWT counts) and within the stage's budget;
+        ``pre`` covers a PDM block of ``stride`` frames (boot line) and its budget is per frame."""
+        fields = _fields(line, "profile")
+        stage, worst = fields["stage"], int(fields["max"])
+        per = int(_fields(boot, "boot").get("stride", 1)) if stage == "pre" else 1
+        logger.info(f"{stage}: min {int(fields['min']):,} avg {int(fields['avg']):,} max {worst:,} cycles / {per}")
+        if not 0 < int(fields["min"]) <= worst:
+            raise AssertionError(f"{stage}: implausible cycle figures {fields} (is the DWT counting?)")
+        if worst > budget[stage] * per:
+            raise AssertionError(
+                f"{stage}: worst case {worst:,} cycles per {per} exceeds the budget of {budget[stage]:,} each"
+            )
+
+    @keyword
+    def stages_should_fit_one_block(self, boot: str, *lines: str) -> None:
+        """The firmware says it keeps real time, and the worst-case pre + inf + post of ``profile``
+        lines fit one PDM block (``block_ms`` of the boot line): nothing can be dropped."""
+        fields = _fields(boot, "boot")
+        if fields.get("realtime") != "1":
+            raise AssertionError(f"the firmware does not keep real time by its own measure: {boot}")
+        block_cycles = FRAME_CYCLES * int(fields.get("stride", 1))
+        worst = {(f := _fields(line, "profile"))["stage"]: int(f["max"]) for line in lines}
+        total = sum(worst.values())
+        logger.info(f"worst cases {worst}: {total:,} of {block_cycles:,} cycles per block")
+        if total > block_cycles:
+            raise AssertionError(f"worst-case stages take {total:,} cycles, a block has {block_cycles:,}")
+
+    # --- streaming ---
+
+    @keyword
+    def keyword_stream_for(self, boot: str) -> DotDict:
+        """The stream with known keyword positions for the firmware that printed ``boot`` (its pace),
+        as an s16le file, and what is planted in it."""
+        stride = int(_fields(boot, "boot").get("stride", 1))
+        if stride not in self._streams:
+            cache = self.build.root / "robot" / "cache"
+            self._streams[stride] = cached_keyword_stream(cache, self.build.data, self.variant.model, stride)
+        stream = self._streams[stride]
+        path = self._audio_dir() / f"stream-stride{stride}.s16le"
+        path.write_bytes(stream.pcm.astype("<i2").tobytes())
+        planted = [DotDict(label=k.label, position_ms=k.position_ms, clip=k.clip) for k in stream.keywords]
+        logger.info(f"{stream.seconds:g} s stream: " + ", ".join(f"{k.label} at {k.position_ms} ms" for k in planted))
+        return DotDict(file=str(path), seconds=stream.seconds, keywords=planted)
+
+    @keyword
+    def seconds_left_in_the_stream(self, stream: DotDict, timestamp_ms: float) -> int:
+        """Whole virtual seconds from ``timestamp_ms`` to the end of ``stream`` (UART waits take whole seconds)."""
+        return max(0, int(stream.seconds - float(timestamp_ms) / 1000))
+
+    @keyword
+    def skip_unless_the_firmware_keeps_real_time(self, boot: str) -> None:
+        fields = _fields(boot, "boot")
+        if fields.get("realtime") != "1":
+            BuiltIn().skip(
+                f"the firmware does not keep real time (realtime={fields.get('realtime')}, model "
+                f"{int(fields.get('boot_inf', 0)):,} cycles against a budget of {int(fields.get('budget', 0)):,}): "
+                "it drops audio, so keyword positions cannot be checked"
+            )
+
+    @keyword
+    def heard_line_should_be_the_keyword(self, line: str, planted: DotDict) -> None:
+        """A ``heard`` line names the planted keyword within ±500 ms of its position."""
+        fields = _fields(line, "heard")
+        t_ms = int(fields["t_ms"])
+        if fields["label"] != planted.label or abs(t_ms - planted.position_ms) > TOLERANCE_MS:
+            raise AssertionError(
+                f"heard {fields['label']} at {t_ms} ms; expected {planted.label} at {planted.position_ms} ms "
+                f"± {TOLERANCE_MS} ms ({planted.clip})"
+            )
+
+    @keyword
+    def no_block_should_be_dropped(self, line: str) -> None:
+        """A ``heard`` line reports no PDM block lost since the stream began."""
+        dropped = int(_fields(line, "heard")["dropped"])
+        if dropped:
+            raise AssertionError(f"{dropped} PDM blocks dropped by {line.split('t_ms=')[1].split()[0]} ms: {line}")

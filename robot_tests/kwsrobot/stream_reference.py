@@ -1,0 +1,139 @@
+"""What the firmware's stream mode should hear, computed on the host from the same parts.
+
+The firmware runs the frontend on each PDM block of ``stride`` 20 ms frames (its boot line says
+which stride it paced itself to); frame k of the stream is complete once k + 2 frames of audio
+have arrived (a 30 ms window), and once 49 frames exist the model runs after every block on the
+last 49, its scores going to RecognizeCommands at ``t_ms`` = the audio time at the end of the
+block (firmware/README.md). A float32 model's probabilities become int8 scores as the firmware
+rounds them (``p * 256 + 0.5``, truncated, clamped to 0..255, minus 128). The host does the same
+with the C frontend over the whole stream (it carries its state from frame to frame exactly as
+the firmware does), ``tflite_micro`` on those windows, and the very recognizer C file the
+firmware links (``make host-recognizer``), as long as no block is dropped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model import config
+
+#: Frame k is complete once k + FRAME_OFFSET frames (20 ms each) of audio have arrived.
+FRAME_OFFSET = -(-config.WINDOW_SAMPLES // config.STEP_SAMPLES)
+
+
+def firmware_scores(output: np.ndarray) -> np.ndarray:
+    """The int8 scores the firmware gives the recognizer for a model output (int8, or float32 probabilities)."""
+    if output.dtype == np.int8:
+        return output
+    q = np.floor(output.astype(np.float32) * np.float32(256) + np.float32(0.5))
+    return (np.clip(q, 0, 255) - 128).astype(np.int8)
+
+
+class _Config(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_int32)
+        for name in (
+            "average_window_ms",
+            "detection_threshold",
+            "suppression_ms",
+            "minimum_count",
+            "minimum_span_ms",
+            "num_classes",
+        )
+    ]
+
+
+class _Recognition(ctypes.Structure):
+    _fields_ = [("label", ctypes.c_int32), ("score", ctypes.c_int32), ("is_new", ctypes.c_int)]
+
+
+def _recognizer_library() -> ctypes.CDLL:
+    """firmware/recognizer built for the host, in a private directory (parallel suites build their own)."""
+    build = Path(tempfile.mkdtemp(prefix="kws-recognizer-"))
+    subprocess.run(
+        ["make", "-s", "-C", str(config.FIRMWARE_DIR), "host-recognizer", f"BUILD={build}"],
+        check=True,
+        capture_output=True,
+    )
+    library = ctypes.CDLL(str(build / "host" / "libkwsrecognizer.so"))
+    library.kws_recognizer_state_size.restype = ctypes.c_size_t
+    library.kws_recognizer_default_config.restype = _Config
+    library.kws_recognizer_default_config.argtypes = [ctypes.c_int32]
+    library.kws_recognizer_init.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Config)]
+    library.kws_recognizer_process.argtypes = [
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_int8),
+        ctypes.c_int32,
+        ctypes.POINTER(_Recognition),
+    ]
+    return library
+
+
+@dataclass(frozen=True)
+class Heard:
+    label: str
+    score: int
+    t_ms: int
+
+
+class StreamReference:
+    """Heard events of a model on a stream, as the firmware paced to ``stride`` frames per block reports them."""
+
+    def __init__(self, tflite: Path, stride: int = 1) -> None:
+        from model.export import TFLMRunner
+
+        self.runner = TFLMRunner(Path(tflite).read_bytes())
+        self.stride = stride
+        self.lib = _recognizer_library()
+
+    def heard(self, pcm: np.ndarray) -> list[Heard]:
+        return self.recognize(self.scores(pcm))
+
+    def window_ends(self, frames: int) -> list[int]:
+        """The frames the firmware's windows end on: at the end of each block, once 49 frames exist."""
+        return [k for k in range(config.NUM_FRAMES - 1, frames) if (k + FRAME_OFFSET) % self.stride == 0]
+
+    def scores(self, pcm: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+        """The recognizer's int8 scores (windows, classes) for ``pcm``. ``known`` holds those of a
+        stream whose first ``len(known)`` windows saw the same audio: they are reused."""
+        from model.features import microfrontend
+
+        model_inputs = self.runner.quantization.model_input(microfrontend(pcm))
+        ends = self.window_ends(len(model_inputs))
+        reuse = 0 if known is None else min(len(known), len(ends))
+        out = np.empty((len(ends), len(config.LABELS)), dtype=np.int8)
+        if reuse:
+            out[:reuse] = known[:reuse]
+        for w in range(reuse, len(ends)):
+            window = model_inputs[ends[w] - config.NUM_FRAMES + 1 : ends[w] + 1]
+            out[w] = firmware_scores(self.runner.run_input(window))
+        return out
+
+    def windows_before(self, sample: int) -> int:
+        """How many windows end before ``sample``: their scores cannot depend on audio from there on."""
+        frames = max(0, (sample - config.WINDOW_SAMPLES) // config.STEP_SAMPLES + 1)
+        return len(self.window_ends(frames))
+
+    def recognize(self, scores: np.ndarray) -> list[Heard]:
+        """RecognizeCommands over per-window scores, with the firmware's timestamps."""
+        classes = len(config.LABELS)
+        state = ctypes.create_string_buffer(self.lib.kws_recognizer_state_size())
+        cfg = self.lib.kws_recognizer_default_config(classes)
+        if self.lib.kws_recognizer_init(state, ctypes.byref(cfg)) != 0:
+            raise RuntimeError("kws_recognizer_init refused the default configuration")
+        events = []
+        ends = self.window_ends(config.NUM_FRAMES - 1 + len(scores) * self.stride)
+        for end, window_scores in zip(ends, scores, strict=True):
+            t_ms = (end + FRAME_OFFSET) * config.STEP_MS
+            out = _Recognition()
+            row = (ctypes.c_int8 * classes)(*window_scores.tolist())
+            self.lib.kws_recognizer_process(state, row, t_ms, ctypes.byref(out))
+            if out.is_new:
+                events.append(Heard(config.LABELS[out.label], out.score, t_ms))
+        return events

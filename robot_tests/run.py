@@ -1,0 +1,131 @@
+"""Run the Robot suites on the firmware variants of a BUILD.
+
+    python robot_tests/run.py --build BUILD [--out DIR] [--backend unicorn|renode] [--processes N]
+
+Writes one suite per variant of BUILD/variants.json (generated from firmware_variant.robot) into
+DIR/suites, runs them in parallel (pabot on the Unicorn backend, ``renode-test -j`` on Renode),
+leaves output.xml, log.html and report.html in DIR (default BUILD/robot), prints a one-line
+summary and exits with the runner's code: 0 when every test passed (tests tagged ``non_critical``
+may be skipped, as with renode-test), 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from kwsrobot.suites import ROBOT_TESTS, write_suites
+from kwsrobot.variants import BuildError, read_build
+
+RENODE_MISSING = "renode-test is not on PATH (Renode is not installed)"
+
+
+def unicorn_command(suites: Path, out: Path, processes: int, passthrough: list[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pabot.pabot",
+        "--no-pabotlib",
+        "--command",  # the robot of this interpreter, whatever is on PATH
+        sys.executable,
+        "-m",
+        "robot",
+        "--end-command",
+        "--processes",
+        str(processes),
+        "--pythonpath",
+        str(ROBOT_TESTS),
+        "--outputdir",
+        str(out),
+        "--skiponfailure",
+        "non_critical",
+        "--consolewidth",
+        "100",
+        *passthrough,
+        str(suites),
+    ]
+
+
+def renode_command(renode_test: str, suites: list[Path], out: Path, processes: int, variables: list[str]) -> list[str]:
+    """renode-test injects its own keywords as ${RENODEKEYWORDS} and skips non_critical failures."""
+    command = [renode_test, "-j", str(processes), "--results-dir", str(out)]
+    for variable in variables:
+        command += ["--variable", variable]
+    return command + [str(s) for s in suites]
+
+
+def summary(out: Path, backend: str) -> str:
+    from robot.api import ExecutionResult
+
+    output = out / "output.xml"
+    if not output.is_file():  # renode-test merges its results into robot_output.xml
+        output = out / "robot_output.xml"
+    if not output.is_file():
+        return f"robot: no {output} (the runner failed before writing results)"
+    result = ExecutionResult(str(output))
+    stats = result.statistics.total
+    failed = [t.longname for t in _tests(result.suite) if t.status == "FAIL"]
+    line = (
+        f"robot ({backend}): {len(result.suite.suites) or 1} suites, {stats.total} tests: {stats.passed} passed, "
+        f"{stats.failed} failed, {stats.skipped} skipped; {out / 'report.html'}"
+    )
+    return line + (f"; failed: {', '.join(failed)}" if failed else "")
+
+
+def _tests(suite):
+    yield from suite.tests
+    for child in suite.suites:
+        yield from _tests(child)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", required=True, help="a BUILD directory with variants.json")
+    parser.add_argument("--out", help="results directory (default BUILD/robot)")
+    parser.add_argument("--backend", choices=("unicorn", "renode"), default="unicorn")
+    parser.add_argument("--processes", type=int, default=2, help="suites run in parallel (default 2)")
+    parser.add_argument("--variable", action="append", default=[], metavar="NAME:VALUE", help="passed to the suites")
+    parser.add_argument("--test", action="append", default=[], metavar="NAME", help="run only these tests")
+    parser.add_argument(
+        "--skip-without-renode",
+        action="store_true",
+        help="with --backend renode: exit 0 with a message when Renode is not installed",
+    )
+    args = parser.parse_args(argv)
+    renode_test = os.environ.get("RENODE_TEST") or shutil.which("renode-test")
+    if args.backend == "renode" and renode_test is None:
+        if args.skip_without_renode:
+            print(f"robot (renode): skipped: {RENODE_MISSING}; install Renode to run the suites on it")
+            return 0
+        print(f"run.py: --backend renode: {RENODE_MISSING}", file=sys.stderr)
+        return 2
+    try:
+        build = read_build(args.build)
+    except BuildError as exc:
+        print(f"run.py: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out).resolve() if args.out else build.root / "robot"
+    suites = write_suites(build, out / "suites")
+    if args.backend == "unicorn":
+        passthrough = [f"--variable={v}" for v in args.variable] + [f"--test={t}" for t in args.test]
+        processes = max(1, min(args.processes, len(suites)))
+        command = unicorn_command(out / "suites", out, processes, passthrough)
+    else:
+        if args.test:
+            print("run.py: --test is not supported with --backend renode", file=sys.stderr)
+            return 2
+        command = renode_command(renode_test, suites, out, args.processes, args.variable)
+    # pabot keeps its .pabotsuitenames in the working directory: keep it out of the source tree
+    code = subprocess.run(command, cwd=out, check=False).returncode
+    print(summary(out, args.backend))
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
