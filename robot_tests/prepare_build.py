@@ -25,7 +25,10 @@ VARIANTS = (("int8", "int8", "cortex_m4"), ("int8-ref", "int8", "reference"), ("
 def kws(*args: str | Path) -> None:
     command = [str(Path(sys.executable).with_name("kws")), *map(str, args)]
     print("+", " ".join(command[1:]), flush=True)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    run = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    if run.returncode != 0:  # progress bars go to stderr: show only its end
+        sys.stderr.write(run.stderr[-3000:])
+        raise SystemExit(f"prepare_build.py: {' '.join(command[1:3])} failed with exit code {run.returncode}")
 
 
 def prepare(out: Path, per_word: int, steps: str, seed: int) -> None:
