@@ -4,8 +4,11 @@
    firmware's long array loop and on a one-instruction spin, next to bare Unicorn (no hooks) on
    the same loop.
 2. The PDM polling firmware: host time for N virtual seconds with and without skip-ahead.
+3. With ``--build BUILD`` (a BUILD with variants.json, see robot_tests/run.py): the whole test
+   split through each variant's emulated firmware, one boot per clip fed through the PDM as
+   ``kws emulate`` does: clips per second and host seconds per virtual second.
 
-    .venv/bin/python benchmarks/bench_emulation.py [--virtual-seconds 10]
+    .venv/bin/python benchmarks/bench_emulation.py [--virtual-seconds 10] [--build BUILD]
 """
 
 from __future__ import annotations
@@ -73,9 +76,33 @@ def pdm_run(elf: Path, seconds: float, skip_ahead: bool) -> tuple[float, list[st
     return time.perf_counter() - t0, result.lines
 
 
+def test_split_runs(build: Path) -> None:
+    """Every clip of the test split of BUILD's dataset through every variant's firmware."""
+    import json
+
+    from emulation.clip import run_clip
+    from model.verify import data_pcm
+
+    spec = json.loads((build / "variants.json").read_text())
+    clips = [pcm.astype("<i2").tobytes() for _, pcm in data_pcm(Path(spec["data"]))]
+    print(f"test split of {spec['data']}: {len(clips)} clips, one boot each:")
+    for variant in spec["variants"]:
+        elf = build / variant["dir"] / "kws.elf"
+        t0, instructions = time.perf_counter(), 0
+        for pcm in clips:
+            instructions += run_clip(elf, pcm).instructions
+        host = time.perf_counter() - t0
+        virtual = instructions / CPU_HZ
+        print(
+            f"  {variant['name']:>10}: {host:7.2f} s host, {len(clips) / host:6.1f} clips/s, "
+            f"{virtual:7.2f} s virtual, {host / virtual:5.3f} host s per virtual s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--virtual-seconds", type=float, default=10.0)
+    parser.add_argument("--build", type=Path, help="also time the test split through each variant of this BUILD")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -97,6 +124,8 @@ def main() -> None:
         print(f"PDM polling firmware, {s:g} virtual s ({s * CPU_HZ / 1e6:.0f} M instructions):")
         print(f"  skip-ahead on:  {fast:7.3f} s host")
         print(f"  skip-ahead off: {slow:7.3f} s host  ratio {slow / fast:.0f}x, UART output {same}")
+    if args.build is not None:
+        test_split_runs(args.build)
 
 
 if __name__ == "__main__":

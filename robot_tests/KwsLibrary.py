@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from kwsrobot.clips import Reference, dataset_clips, edge_clips, parse_scores
 from kwsrobot.stream_reference import firmware_scores
-from kwsrobot.streams import TOLERANCE_MS, KeywordStream, cached_keyword_stream
+from kwsrobot.streams import TOLERANCE_MS, KeywordStream, cached_keyword_stream, speech_stream
 from kwsrobot.variants import read_build
 from robot.api import logger
 from robot.api.deco import keyword, library
@@ -177,6 +177,13 @@ class KwsLibrary:
             raise AssertionError(f"worst-case stages take {total:,} cycles, a block has {block_cycles:,}")
 
     # --- streaming ---
+
+    @keyword
+    def speech_stream(self) -> str:
+        """A few seconds of speech of every class over background noise, as an s16le file."""
+        path = self._audio_dir() / "speech.s16le"
+        path.write_bytes(speech_stream(self.build.data).astype("<i2").tobytes())
+        return str(path)
 
     @keyword
     def keyword_stream_for(self, boot: str) -> DotDict:

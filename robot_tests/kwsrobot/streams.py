@@ -126,6 +126,18 @@ def keyword_stream(
     return KeywordStream(pcm, tuple(keywords), tuple(events))
 
 
+def speech_stream(data: Path, seconds: float = 6.0, seed: int = 0) -> np.ndarray:
+    """Speech of every class in turn over the noise bed, one clip per second, nothing chosen by a
+    model: realistic input for stage cycles (they depend on the data) whatever the model hears."""
+    from kwsrobot.clips import dataset_clips
+    from model.data.dataset import SpeechCommands
+
+    n = round(seconds * config.SAMPLE_RATE)
+    clips = dataset_clips(data, 2)
+    planted = [(i * config.SAMPLE_RATE, clips[i % len(clips)].pcm) for i in range(int(seconds) - 1)]
+    return _mix(_noise_bed(SpeechCommands(data), n, seed), planted)
+
+
 def cached_keyword_stream(cache: Path, data: Path, tflite: Path, stride: int) -> KeywordStream:
     """:func:`keyword_stream` through an on-disk cache (suites of variants sharing a model and a pace
     share the search), keyed by the model, the pace, the dataset and this code."""
