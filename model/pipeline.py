@@ -9,8 +9,9 @@ Stages, in order (``--stop-after`` ends the run after one of them):
   export    OUT/models/int8.tflite and float32.tflite, with tflite_micro's test accuracy
   firmware  OUT/firmware/<variant>/ for int8 (Cortex-M4 kernels), int8-ref (reference kernels)
             and float32 (``kws firmware build``), and OUT/variants.json for the Robot suites
-  emulate   every test clip on each firmware in the Unicorn backend: labels, stage cycles, and
-            the int8 scores checked against tflite_micro clip by clip
+  emulate   the test split on each firmware in the Unicorn backend (all clips on int8, the first
+            ``--variant-clips`` on the others): labels, stage cycles, and the scores checked
+            against tflite_micro clip by clip
   robot     ``robot_tests/run.py --build OUT`` (the Robot Framework suites), output in OUT/robot
   report    OUT/report.md (figures linked) and OUT/report.html (figures embedded)
 
@@ -127,7 +128,20 @@ def _refuse_changed(out: Path, stage: str, key: Any, what: Path) -> None:
     """A finished stage whose outputs cannot be redone in place (corpus, training) with other inputs."""
     record = read_record(out, stage)
     if record is not None and record.get("key") != key:
-        raise BadInput(what, f"was made with other settings ({record.get('key')}); use another --out")
+        changes = ", ".join(_changes(record.get("key") or {}, key))
+        raise BadInput(what, f"was made with other settings ({changes}); use another --out")
+
+
+def _changes(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """``name old → new`` for every setting that differs, nested dictionaries flattened."""
+    found = []
+    for name in sorted(set(old) | set(new)):
+        a, b = old.get(name), new.get(name)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += _changes(a, b, f"{prefix}{name}.")
+        elif a != b:
+            found.append(f"{prefix}{name} {a} → {b}")
+    return found
 
 
 # -- stages ----------------------------------------------------------------------------------
@@ -499,7 +513,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="output directory (reused: finished stages are skipped)")
     parser.add_argument("--data", help="a dataset in Speech Commands layout (default: synthesise one)")
     parser.add_argument(
-        "--per-word", type=int, default=DEFAULT_PER_WORD, help=f"synthetic clips per word ({DEFAULT_PER_WORD})"
+        "--per-word",
+        type=int,
+        default=DEFAULT_PER_WORD,
+        help=f"synthetic clips per keyword ({DEFAULT_PER_WORD}; other words a quarter)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of corpus, data pipeline and training (0)")
     parser.add_argument("--steps", type=_steps, help="training steps per phase (default 12000,3000)")

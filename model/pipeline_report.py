@@ -81,6 +81,8 @@ def _dataset(records: dict[str, dict], data: Path) -> list[Block]:
             f": synthesised, {corpus['clips']:,} clips ({len(corpus['words'])} words, {corpus['speakers']:,} "
             f"speakers, seed {corpus['seed']}) in {corpus['seconds']:,} s."
         )
+    else:
+        text += "."
     text += " Split by TensorFlow's hash rule (10 % validation, 10 % test, by speaker); silence and unknown 25 % each."
     return [
         Heading("Dataset"),
@@ -302,6 +304,7 @@ def build(out: Path, data: Path) -> list[Block]:
 
 
 def write_reports(out: Path, data: Path) -> tuple[Path, Path]:
+    out = Path(out).resolve()  # figure paths are built from it, and must not depend on the working directory
     blocks = build(out, data)
     md, html = out / "report.md", out / "report.html"
     atomic_write_text(md, to_markdown(blocks, out))

@@ -141,11 +141,12 @@ def test_full_run_emulates_the_test_split_and_reports(demo):
     assert 'src="figures' not in html and 'src="run' not in html
 
 
-def test_rerun_reuses_every_stage(demo, fake_robot, capsys):
+def test_rerun_reuses_every_stage(demo, fake_robot, capsys, monkeypatch):
     before = stage_mtimes(demo)
     calls = fake_robot.read_text()
     capsys.readouterr()
-    assert main(["pipeline", "--out", str(demo), *ARGS]) == 0
+    monkeypatch.chdir(demo.parent)  # OUT given relative to the working directory: the same stages
+    assert main(["pipeline", "--out", demo.name, *ARGS]) == 0
     out = capsys.readouterr().out
     for stage in ("features", "train", "export", "emulate", "robot"):
         assert f"[{stage}] cached" in out
