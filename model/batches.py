@@ -10,6 +10,13 @@ step samples a (clip, version) pair. Computing the frontend live would cost ~0.0
 one-off cost of K frontend calls per clip. The pool is cached on disk, keyed by the data
 settings, so reruns and resumes reuse it, and memory-mapped: with Speech Commands' ~9,500
 training clips (yes, no, 25% silence, 25% unknown) and K = 8 it is ~300 MB.
+
+Stream context: a fraction of the versions are computed as the firmware's stream mode sees them
+— the clip at the end of 0.5-2 s of the same background, the frontend run over all of it and
+its last 49 frames kept. The frontend's noise reduction and PCAN gain adapt over about a second,
+so a clip's features from a fresh frontend (how clips are stored and evaluated) and the same
+clip inside a noisy stream differ a lot (mean |difference| ~110 of ~290 at background volume
+0.02); a model that saw only fresh-frontend features hears few keywords in a stream.
 """
 
 from __future__ import annotations
@@ -77,11 +84,26 @@ def clean_splits(dataset, cache: Path, progress: bool = True) -> dict[str, Split
     return splits
 
 
-def augmented_pool(dataset, directory: Path, versions: int, seed: int, progress: bool = True) -> np.ndarray:
+#: Stream context lengths, in frontend steps (20 ms): 0.5 to 2 s of background before the clip.
+CONTEXT_STEPS = (25, 100)
+
+
+def context_samples(rng: np.random.Generator, stream_context: float) -> int:
+    """Samples of background before the clip (0: a fresh frontend), a whole number of frontend steps
+    so that the last 49 frames are exactly the clip's."""
+    if rng.uniform(0, 1) >= stream_context:
+        return 0
+    return int(rng.integers(CONTEXT_STEPS[0], CONTEXT_STEPS[1], endpoint=True)) * config.STEP_SAMPLES
+
+
+def augmented_pool(
+    dataset, directory: Path, versions: int, seed: int, progress: bool = True, *, stream_context: float = 0.0
+) -> np.ndarray:
     """(versions, N, 49, 40) augmented features of the training clips, memory-mapped from ``directory``.
 
-    Version ``k`` of clip ``i`` is drawn with ``default_rng([seed, k, i])``: the pool does not
-    depend on the order it is built in. The directory appears only once the pool is complete.
+    Version ``k`` of clip ``i`` is drawn with ``default_rng([seed, k, i])`` (its stream context with
+    ``default_rng([seed, k, i, 1])``): the pool does not depend on the order it is built in. The
+    directory appears only once the pool is complete.
     """
     from tqdm import tqdm
 
@@ -96,7 +118,9 @@ def augmented_pool(dataset, directory: Path, versions: int, seed: int, progress:
             bar = tqdm(total=versions * len(examples), desc="augmented pool", unit="clip", disable=not progress)
             for k in range(versions):
                 for i, example in enumerate(examples):
-                    pool[k, i] = microfrontend(dataset.augmented(example, np.random.default_rng([seed, k, i])))
+                    context = context_samples(np.random.default_rng([seed, k, i, 1]), stream_context)
+                    audio = dataset.augmented(example, np.random.default_rng([seed, k, i]), context)
+                    pool[k, i] = microfrontend(audio)[-config.NUM_FRAMES :]
                     bar.update()
             bar.close()
             pool.flush()
@@ -105,16 +129,26 @@ def augmented_pool(dataset, directory: Path, versions: int, seed: int, progress:
 
 
 def load_train_data(
-    data: Path, cache: Path, settings: dict[str, Any], versions: int, progress: bool = True
+    data: Path,
+    cache: Path,
+    settings: dict[str, Any],
+    versions: int,
+    progress: bool = True,
+    *,
+    stream_context: float = 0.0,
 ) -> TrainData:
     """Clean features of every split and the augmented pool, both cached under ``cache``.
 
-    The pool's cache key covers the dataset path, its split settings, K and the training labels.
+    The pool's cache key covers the dataset path, its split settings, K, the stream-context
+    fraction and the training labels.
     """
     dataset = open_dataset(data, settings)
     splits = clean_splits(dataset, cache, progress)
     key = {"data": str(Path(data).resolve()), "settings": settings, "versions": versions}
+    if stream_context:
+        key["stream_context"] = stream_context
     key["labels"] = hashlib.sha1(splits["train"].labels.tobytes()).hexdigest()
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    pool = augmented_pool(dataset, Path(cache) / f"pool-{digest}", versions, settings["seed"], progress)
+    directory = Path(cache) / f"pool-{digest}"
+    pool = augmented_pool(dataset, directory, versions, settings["seed"], progress, stream_context=stream_context)
     return TrainData(pool=pool, train=splits["train"], validation=splits["validation"], test=splits["test"])

@@ -10,6 +10,10 @@ descent is available as ``--optimizer sgd``.
 
 Augmented features come from a pool of K versions per training clip computed once (see
 ``model.batches``); each step draws clip and version with a generator seeded by (seed, step).
+One addition to TensorFlow's recipe, because the firmware listens to a stream: half of the
+versions (``--stream-context``) are computed as the stream sees them, the clip at the end of
+0.5-2 s of its background, so the frontend's noise reduction and gain control have adapted
+(``--stream-context 0`` gives TensorFlow's recipe exactly).
 
 Every ``--eval-every`` steps the validation accuracy is measured: the best so far is saved as
 RUN/model.pt, and RUN/last.pt keeps weights, optimizer, RNG state and history, so rerunning the
@@ -49,6 +53,7 @@ class TrainConfig:
     eval_every: int = 400
     seed: int = 0
     pool: int = 8
+    stream_context: float = 0.5
     silence_pct: int = 25
     unknown_pct: int = 25
     validation_pct: int = 10
@@ -60,6 +65,8 @@ class TrainConfig:
             raise ValueError(f"--steps and --lr need the same number of phases, not {self.steps} and {self.lr}")
         if min(self.steps) < 1 or self.batch_size < 1 or self.eval_every < 1 or self.pool < 1:
             raise ValueError("steps, batch size, eval interval and pool size must be positive")
+        if not 0 <= self.stream_context <= 1:
+            raise ValueError(f"--stream-context is a fraction in [0, 1], not {self.stream_context}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}")
 
@@ -279,7 +286,7 @@ def run(args: argparse.Namespace) -> int:
     cache = Path(args.cache) if args.cache else out / "features"
     settings = {key: getattr(cfg, key) for key in DATA_SETTINGS}
     _load_state(out / "last.pt", cfg)  # a run with other settings fails before features are computed
-    data = load_train_data(Path(args.data), cache, settings, cfg.pool)
+    data = load_train_data(Path(args.data), cache, settings, cfg.pool, stream_context=cfg.stream_context)
     metrics = train(data, out, cfg)
     for name, split in metrics["splits"].items():
         print(f"{name}: accuracy {split['total']['accuracy']:.4f} ({split['total']['samples']:,} clips)")
@@ -309,6 +316,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=int, default=d.seed, help="seed of data, augmentation, training (0)")
     parser.add_argument("--pool", type=int, default=d.pool, help=f"augmented versions per clip ({d.pool})")
+    parser.add_argument(
+        "--stream-context",
+        type=float,
+        default=d.stream_context,
+        metavar="P",
+        help=f"share of augmented versions computed after 0.5-2 s of background, as in a stream ({d.stream_context})",
+    )
     parser.add_argument("--silence-pct", type=int, default=d.silence_pct, help=f"default {d.silence_pct}")
     parser.add_argument("--unknown-pct", type=int, default=d.unknown_pct, help=f"default {d.unknown_pct}")
     parser.add_argument("--validation-pct", type=int, default=d.validation_pct, help=f"default {d.validation_pct}")

@@ -253,3 +253,33 @@ def test_long_clip_names_the_file(tmp_path):
     with pytest.raises(BadInput) as err:
         data.load(example)
     assert err.value.path == str(long) and "1.200 s" in err.value.reason
+
+
+def test_stream_context_puts_the_clip_after_its_background(root, tmp_path):
+    """With context, the same draws give the same clip, now preceded by the background it is mixed with."""
+    data = SpeechCommands(root, time_shift_ms=0, background_frequency=1.0)
+    clicks = np.zeros(16000, np.int16)
+    clicks[::100] = 1000
+    example = Example(pcm16(tmp_path / "clicks.wav", clicks), 2, "training")
+    context = 30 * config.STEP_SAMPLES
+    for i in range(20):
+        cold = data.augmented(example, example_rng(0, i, 0))
+        warm = data.augmented(example, example_rng(0, i, 0), context)
+        assert warm.size == context + config.CLIP_SAMPLES
+        assert np.array_equal(warm[context:], cold)
+        # The background fixture is constant: the context carries the level that lies under the clip.
+        assert cold[1] > 0 and (warm[:context] == cold[1]).all()
+    silence = data.augmented(Example(None, 0, "training"), example_rng(0, 0, 0), context)
+    assert silence.size == context + config.CLIP_SAMPLES and (silence == silence[0]).all()
+
+
+def test_stream_context_lengths_are_whole_frontend_steps():
+    from model.batches import CONTEXT_STEPS, context_samples
+
+    draws = [context_samples(np.random.default_rng([0, i]), 0.5) for i in range(2000)]
+    warm = [d for d in draws if d]
+    assert 0.45 < len(warm) / len(draws) < 0.55
+    low, high = (steps * config.STEP_SAMPLES for steps in CONTEXT_STEPS)
+    assert all(d % config.STEP_SAMPLES == 0 and low <= d <= high for d in warm)
+    assert {d // config.STEP_SAMPLES for d in warm} >= {CONTEXT_STEPS[0], CONTEXT_STEPS[1]}
+    assert not any(context_samples(np.random.default_rng([0, i]), 0.0) for i in range(200))

@@ -209,9 +209,9 @@ class SpeechCommands:
             return _to_int16(self._silence(rng))
         return pad_or_trim(read_wav(example.path, max_samples=config.CLIP_SAMPLES))
 
-    def _silence(self, rng: np.random.Generator) -> np.ndarray:
+    def _silence(self, rng: np.random.Generator, samples: int = config.CLIP_SAMPLES) -> np.ndarray:
         volume = rng.uniform(0, 1)
-        return np.float32(volume) * self._background_window(rng)
+        return np.float32(volume) * self._background_window(rng, samples)
 
     @cached_property
     def background(self) -> list[np.ndarray]:
@@ -229,30 +229,38 @@ class SpeechCommands:
             raise BadInput(folder, "no background recordings (*.wav)")
         return noises
 
-    def _background_window(self, rng: np.random.Generator) -> np.ndarray:
+    def _background_window(self, rng: np.random.Generator, samples: int = config.CLIP_SAMPLES) -> np.ndarray:
         noise = self.background[int(rng.integers(len(self.background)))]
-        start = int(rng.integers(noise.size - config.CLIP_SAMPLES, endpoint=True))
-        return noise[start : start + config.CLIP_SAMPLES]
+        if noise.size < samples:  # a recording shorter than the context asked for loops
+            noise = np.resize(noise, samples)
+        start = int(rng.integers(noise.size - samples, endpoint=True))
+        return noise[start : start + samples]
 
-    def augmented(self, example: Example, rng: np.random.Generator) -> np.ndarray:
+    def augmented(self, example: Example, rng: np.random.Generator, context: int = 0) -> np.ndarray:
         """The example as the model sees it in training: shifted and mixed with background noise.
 
+        ``context`` > 0 puts the clip at the end of a longer recording, as in a stream: the
+        background (when one is mixed) starts ``context`` samples earlier and continues under the
+        clip, so a frontend run over the whole returns, in its last frames, the clip's features with
+        noise reduction and gain control adapted to that background (see ``model.batches``).
         Examples of the validation and testing splits come back unchanged (as :meth:`load`).
         """
         if example.split != "training":
             return self.load(example)
         if example.path is None:
-            return _to_int16(self._silence(rng))
+            return _to_int16(self._silence(rng, context + config.CLIP_SAMPLES))
         audio = self.load(example).astype(np.float32) / 32768
         shift = int(rng.integers(-self.time_shift, self.time_shift, endpoint=True)) if self.time_shift else 0
         if shift > 0:
             audio = np.concatenate([np.zeros(shift, np.float32), audio[:-shift]])
         elif shift < 0:
             audio = np.concatenate([audio[-shift:], np.zeros(-shift, np.float32)])
+        if context:
+            audio = np.concatenate([np.zeros(context, np.float32), audio])
         mixing = self.background_frequency > 0 and self.background_volume > 0
         if mixing and rng.uniform(0, 1) < self.background_frequency:
             volume = rng.uniform(0, self.background_volume)
-            audio = audio + np.float32(volume) * self._background_window(rng)
+            audio = audio + np.float32(volume) * self._background_window(rng, audio.size)
         return _to_int16(audio)
 
 
