@@ -43,6 +43,11 @@ STAGES = ("corpus", "features", "train", "export", "firmware", "emulate", "robot
 ROBOT_SCRIPT = config.ROOT / "robot_tests" / "run.py"
 #: Repeats of the batch-1 forward pass timed for the CPU latency.
 LATENCY_REPEATS = 200
+#: What a firmware build is made of besides the model: its C sources and the code generator.
+FIRMWARE_SOURCES = (
+    config.FIRMWARE_DIR,
+    *(config.ROOT / "model" / name for name in ("codegen.py", "tflite_reader.py", "quantization.py", "firmware.py")),
+)
 #: Directories in a compiler message (the build's temporary directory): the file name is enough.
 _TMP_PATH = re.compile(r"(?<![\w.])/\S*/(?=[^/\s]+:)")
 
@@ -99,6 +104,16 @@ def file_digest(*paths: Path) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def sources_digest(roots: tuple[Path, ...]) -> str:
+    """Digest of every file under ``roots`` (files or directories), names included."""
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -287,7 +302,8 @@ def _build_error(exc: Exception) -> str:
 
 
 def firmware_stage(job: Job) -> dict:
-    """Every variant's firmware (reused when its model and kernels are unchanged) and variants.json.
+    """Every variant's firmware (reused while its model, kernels and the firmware sources are unchanged)
+    and variants.json.
 
     A variant that cannot be built is recorded with the reason and left out of variants.json;
     the next run tries it again.
@@ -296,11 +312,12 @@ def firmware_stage(job: Job) -> dict:
 
     start = time.perf_counter()
     previous = (read_record(job.out, "firmware") or {}).get("info", {}).get("variants", {})
+    sources = sources_digest(FIRMWARE_SOURCES)
     variants: dict[str, dict] = {}
     for variant in VARIANTS:
         model = job.out / "models" / f"{variant.dtype}.tflite"
         directory = job.out / "firmware" / variant.name
-        key = {"model": file_digest(model), "kernels": variant.kernels}
+        key = {"model": file_digest(model), "kernels": variant.kernels, "sources": sources}
         old = previous.get(variant.name, {})
         if old.get("key") == key and "error" not in old and (directory / "kws.elf").is_file():
             say("firmware", f"{variant.name}: cached")

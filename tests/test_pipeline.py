@@ -155,6 +155,21 @@ def test_rerun_reuses_every_stage(demo, fake_robot, capsys, monkeypatch):
     assert fake_robot.read_text() == calls
 
 
+def test_firmware_is_rebuilt_when_its_sources_change(demo, tmp_path, monkeypatch, capsys):
+    source = tmp_path / "kernel.c"
+    source.write_text("/* v1 */\n")
+    monkeypatch.setattr(pipeline, "FIRMWARE_SOURCES", (*pipeline.FIRMWARE_SOURCES, source))
+    args = ["pipeline", "--out", str(demo), *ARGS, "--stop-after", "firmware"]
+    assert main(args) == 0  # the sources' digest changed: every variant is built again
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "int8: cached" in capsys.readouterr().out
+    source.write_text("/* v2 */\n")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "int8: building" in out and "int8: cached" not in out
+
+
 def test_interrupted_emulation_resumes(demo, capsys):
     """A journal cut in the middle of a line: finished clips are kept, the rest run again."""
     name = json.loads((demo / "variants.json").read_text())["variants"][0]["name"]
