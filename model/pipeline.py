@@ -93,7 +93,10 @@ class Job:
         from model.batches import load_train_data
 
         assert self.data is not None
-        return load_train_data(self.data, self.out / "features", self.settings, self.train_config.pool, self.progress)
+        cfg = self.train_config
+        return load_train_data(
+            self.data, self.out / "features", self.settings, cfg.pool, self.progress, stream_context=cfg.stream_context
+        )
 
 
 def say(stage: str, message: str) -> None:
@@ -191,6 +194,7 @@ def features_stage(job: Job) -> dict:
         "corpus": job.keys.get("corpus"),
         "settings": job.settings,
         "pool": job.train_config.pool,
+        "stream_context": job.train_config.stream_context,
     }
     job.keys["features"] = key
     info = cached(job.out, "features", key)

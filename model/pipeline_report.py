@@ -102,7 +102,8 @@ def _training(out: Path, records: dict[str, dict]) -> list[Block]:
     lr = " / ".join(str(v) for v in cfg["lr"])
     text = (
         f"TinyConv, {steps} steps at learning rates {lr}, batch {cfg['batch_size']}, dropout {cfg['dropout']}, "
-        f"{cfg['optimizer']}, {cfg['threads']} thread(s): {info['seconds']:,} s in the last run "
+        f"{cfg['optimizer']}, stream context {cfg.get('stream_context', 0)}, {cfg['threads']} thread(s): "
+        f"{info['seconds']:,} s in the last run "
         f"({info['steps_run']:,} steps{rate}). Best checkpoint on validation: step {info['best_step']:,} "
         f"(validation accuracy {info['best_validation_accuracy']:.4f}). Full report: `run/report.md`."
     )

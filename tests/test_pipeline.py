@@ -226,6 +226,12 @@ def test_bad_input_is_one_line(demo, tmp_path, capsys):
 def test_train_eval_profile(demo, capsys):
     run = demo / "run"
     metrics = json.loads((run / "metrics.json").read_text())
+    # kws train with the same settings finds the pipeline's run finished and its augmented pool
+    # (same stream context, same cache key) instead of building another.
+    args = ["train", "--data", str(demo / "corpus"), "--out", str(run), "--cache", str(demo / "features")]
+    assert main([*args, "--steps", "60", "--lr", "0.001", "--seed", "3"]) == 0
+    assert len(list((demo / "features").glob("pool-*"))) == 1
+    assert json.loads((run / "metrics.json").read_text()) == metrics
     capsys.readouterr()
     assert main(["eval", "--checkpoint", str(run / "model.pt"), "--data", str(demo / "corpus"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == metrics
