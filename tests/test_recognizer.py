@@ -9,7 +9,6 @@ report. The C library is the host build of the very file the firmware links.
 from __future__ import annotations
 
 import ctypes
-import subprocess
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 from model import config
+from model.recognizer import Recognizer, load_library
 
 HEADER = config._read_header(config.CONFIG_HEADER)
 WINDOW_MS = HEADER["RC_AVERAGE_WINDOW_MS"]
@@ -56,61 +56,9 @@ class SpecRecognizer:
         return top, averages[top], new
 
 
-class _Config(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_int32)
-        for name in (
-            "average_window_ms",
-            "detection_threshold",
-            "suppression_ms",
-            "minimum_count",
-            "minimum_span_ms",
-            "num_classes",
-        )
-    ]
-
-
-class _Recognition(ctypes.Structure):
-    _fields_ = [("label", ctypes.c_int32), ("score", ctypes.c_int32), ("is_new", ctypes.c_int)]
-
-
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    build = tmp_path_factory.mktemp("rc-build")
-    subprocess.run(
-        ["make", "-s", "-C", str(config.FIRMWARE_DIR), "host-recognizer", f"BUILD={build}"],
-        check=True,
-        capture_output=True,
-    )
-    library = ctypes.CDLL(str(build / "host" / "libkwsrecognizer.so"))
-    library.kws_recognizer_state_size.restype = ctypes.c_size_t
-    library.kws_recognizer_default_config.restype = _Config
-    library.kws_recognizer_default_config.argtypes = [ctypes.c_int32]
-    library.kws_recognizer_init.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Config)]
-    library.kws_recognizer_process.argtypes = [
-        ctypes.c_void_p,
-        ctypes.POINTER(ctypes.c_int8),
-        ctypes.c_int32,
-        ctypes.POINTER(_Recognition),
-    ]
-    return library
-
-
-class CRecognizer:
-    def __init__(self, lib: ctypes.CDLL, classes: int = CLASSES) -> None:
-        self.lib = lib
-        self.state = ctypes.create_string_buffer(lib.kws_recognizer_state_size())
-        cfg = lib.kws_recognizer_default_config(classes)
-        assert lib.kws_recognizer_init(self.state, ctypes.byref(cfg)) == 0
-        self.classes = classes
-
-    def process(self, scores: Sequence[int], time_ms: int) -> tuple[int, int, bool]:
-        arr = (ctypes.c_int8 * self.classes)(*scores)
-        out = _Recognition()
-        status = self.lib.kws_recognizer_process(self.state, arr, time_ms, ctypes.byref(out))
-        if status != 0:
-            raise ValueError(f"status {status}")
-        return out.label, out.score, bool(out.is_new)
+    return load_library(tmp_path_factory.mktemp("rc-build"))
 
 
 def scores_for(label: int, level: int, rest: int = -128) -> list[int]:
@@ -120,7 +68,7 @@ def scores_for(label: int, level: int, rest: int = -128) -> list[int]:
     return scores
 
 
-def feed(rec: CRecognizer, items: Iterator[tuple[Sequence[int], int]]) -> list[tuple[int, int, bool]]:
+def feed(rec: Recognizer, items: Iterator[tuple[Sequence[int], int]]) -> list[tuple[int, int, bool]]:
     return [rec.process(s, t) for s, t in items]
 
 
@@ -138,7 +86,7 @@ def test_config_out_of_range_is_refused(lib: ctypes.CDLL) -> None:
 @pytest.mark.parametrize("seed", range(12))
 def test_random_streams_match_the_spec(lib: ctypes.CDLL, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    c_rec, spec = CRecognizer(lib), SpecRecognizer(CLASSES)
+    c_rec, spec = Recognizer(lib), SpecRecognizer(CLASSES)
     time_ms = 0
     label = int(rng.integers(CLASSES))
     for _ in range(600):
@@ -152,27 +100,27 @@ def test_random_streams_match_the_spec(lib: ctypes.CDLL, seed: int) -> None:
 
 
 def test_threshold_is_strict(lib: ctypes.CDLL) -> None:
-    at = feed(CRecognizer(lib), ((scores_for(YES, THRESHOLD), t) for t in range(0, 1000, 20)))
+    at = feed(Recognizer(lib), ((scores_for(YES, THRESHOLD), t) for t in range(0, 1000, 20)))
     assert not any(new for _, _, new in at)
-    above = feed(CRecognizer(lib), ((scores_for(YES, THRESHOLD + 1), t) for t in range(0, 1000, 20)))
+    above = feed(Recognizer(lib), ((scores_for(YES, THRESHOLD + 1), t) for t in range(0, 1000, 20)))
     assert [r for r in above if r[2]] == [(YES, THRESHOLD + 1, True)]
 
 
 def test_needs_minimum_count_and_span(lib: ctypes.CDLL) -> None:
-    rec = CRecognizer(lib)
+    rec = Recognizer(lib)
     # Two results are too few, however long they span; the third is enough.
     assert rec.process(scores_for(YES, 255), 0) == (SILENCE, 0, False)
     assert rec.process(scores_for(YES, 255), 600) == (SILENCE, 0, False)
     assert rec.process(scores_for(YES, 255), 700) == (YES, 255, True)
     # Many results within less than 250 ms are not enough either.
-    rec = CRecognizer(lib)
+    rec = Recognizer(lib)
     results = feed(rec, ((scores_for(NO, 255), t) for t in range(0, MINIMUM_SPAN_MS, 10)))
     assert all(r == (SILENCE, 0, False) for r in results)
     assert rec.process(scores_for(NO, 255), MINIMUM_SPAN_MS) == (NO, 255, True)
 
 
 def test_suppression_and_label_change(lib: ctypes.CDLL) -> None:
-    rec = CRecognizer(lib)
+    rec = Recognizer(lib)
     yes = [(t, *rec.process(scores_for(YES, 255), t)) for t in range(0, 4000, 20)]
     reported = [t for t, _, _, new in yes if new]
     # First once three results span 250 ms; then again only after more than 1500 ms.
@@ -185,7 +133,7 @@ def test_suppression_and_label_change(lib: ctypes.CDLL) -> None:
 
 
 def test_results_older_than_the_window_are_dropped(lib: ctypes.CDLL) -> None:
-    rec = CRecognizer(lib)
+    rec = Recognizer(lib)
     for t in range(0, 400, 20):
         rec.process(scores_for(YES, 255), t)
     quiet = [rec.process(scores_for(SILENCE, 128), t)[:2] for t in range(1000, 1420, 20)]
@@ -197,14 +145,14 @@ def test_results_older_than_the_window_are_dropped(lib: ctypes.CDLL) -> None:
 
 
 def test_time_going_backwards_is_an_error(lib: ctypes.CDLL) -> None:
-    rec = CRecognizer(lib)
+    rec = Recognizer(lib)
     rec.process(scores_for(YES, 255), 100)
     with pytest.raises(ValueError):
         rec.process(scores_for(YES, 255), 99)
 
 
 def test_full_queue_drops_the_oldest(lib: ctypes.CDLL) -> None:
-    c_rec, spec = CRecognizer(lib), SpecRecognizer(CLASSES)
+    c_rec, spec = Recognizer(lib), SpecRecognizer(CLASSES)
     # More results than the queue holds, all inside one window (several per millisecond).
     for i in range(3 * MAX_RESULTS):
         scores = scores_for(YES if i < MAX_RESULTS else NO, 255)

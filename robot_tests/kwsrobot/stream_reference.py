@@ -13,15 +13,13 @@ firmware links (``make host-recognizer``), as long as no block is dropped.
 
 from __future__ import annotations
 
-import ctypes
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from model import config
+from model.recognizer import Recognizer, load_library
 
 #: Frame k is complete once k + FRAME_OFFSET frames (20 ms each) of audio have arrived.
 FRAME_OFFSET = -(-config.WINDOW_SAMPLES // config.STEP_SAMPLES)
@@ -33,46 +31,6 @@ def firmware_scores(output: np.ndarray) -> np.ndarray:
         return output
     q = np.floor(output.astype(np.float32) * np.float32(256) + np.float32(0.5))
     return (np.clip(q, 0, 255) - 128).astype(np.int8)
-
-
-class _Config(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_int32)
-        for name in (
-            "average_window_ms",
-            "detection_threshold",
-            "suppression_ms",
-            "minimum_count",
-            "minimum_span_ms",
-            "num_classes",
-        )
-    ]
-
-
-class _Recognition(ctypes.Structure):
-    _fields_ = [("label", ctypes.c_int32), ("score", ctypes.c_int32), ("is_new", ctypes.c_int)]
-
-
-def _recognizer_library() -> ctypes.CDLL:
-    """firmware/recognizer built for the host, in a private directory (parallel suites build their own)."""
-    build = Path(tempfile.mkdtemp(prefix="kws-recognizer-"))
-    subprocess.run(
-        ["make", "-s", "-C", str(config.FIRMWARE_DIR), "host-recognizer", f"BUILD={build}"],
-        check=True,
-        capture_output=True,
-    )
-    library = ctypes.CDLL(str(build / "host" / "libkwsrecognizer.so"))
-    library.kws_recognizer_state_size.restype = ctypes.c_size_t
-    library.kws_recognizer_default_config.restype = _Config
-    library.kws_recognizer_default_config.argtypes = [ctypes.c_int32]
-    library.kws_recognizer_init.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Config)]
-    library.kws_recognizer_process.argtypes = [
-        ctypes.c_void_p,
-        ctypes.POINTER(ctypes.c_int8),
-        ctypes.c_int32,
-        ctypes.POINTER(_Recognition),
-    ]
-    return library
 
 
 @dataclass(frozen=True)
@@ -90,7 +48,7 @@ class StreamReference:
 
         self.runner = TFLMRunner(Path(tflite).read_bytes())
         self.stride = stride
-        self.lib = _recognizer_library()
+        self.lib = load_library()
 
     def heard(self, pcm: np.ndarray) -> list[Heard]:
         return self.recognize(self.scores(pcm))
@@ -122,18 +80,12 @@ class StreamReference:
 
     def recognize(self, scores: np.ndarray) -> list[Heard]:
         """RecognizeCommands over per-window scores, with the firmware's timestamps."""
-        classes = len(config.LABELS)
-        state = ctypes.create_string_buffer(self.lib.kws_recognizer_state_size())
-        cfg = self.lib.kws_recognizer_default_config(classes)
-        if self.lib.kws_recognizer_init(state, ctypes.byref(cfg)) != 0:
-            raise RuntimeError("kws_recognizer_init refused the default configuration")
+        recognizer = Recognizer(self.lib)
         events = []
         ends = self.window_ends(config.NUM_FRAMES - 1 + len(scores) * self.stride)
         for end, window_scores in zip(ends, scores, strict=True):
             t_ms = (end + FRAME_OFFSET) * config.STEP_MS
-            out = _Recognition()
-            row = (ctypes.c_int8 * classes)(*window_scores.tolist())
-            self.lib.kws_recognizer_process(state, row, t_ms, ctypes.byref(out))
-            if out.is_new:
-                events.append(Heard(config.LABELS[out.label], out.score, t_ms))
+            label, score, is_new = recognizer.process(window_scores.tolist(), t_ms)
+            if is_new:
+                events.append(Heard(config.LABELS[label], score, t_ms))
         return events
