@@ -108,18 +108,24 @@ def _training(out: Path, records: dict[str, dict]) -> list[Block]:
         f"(validation accuracy {info['best_validation_accuracy']:.4f}). Full report: `run/report.md`."
     )
     splits = info["metrics"]["splits"]
-    rows = []
-    for label in [*config.LABELS, "total"]:
-        cells = [label]
-        for split in splits.values():
-            r = split["total"] if label == "total" else split["per_class"][label]
-            cells.append(f"{r['accuracy']:.3f} ({r['correct']:,}/{r['samples']:,})")
-        rows.append(cells)
+    rows = _accuracy_rows(list(splits.values()))
     blocks: list[Block] = [Heading("Training"), Paragraph(text)]
     blocks.append(table(["class", *splits], rows, [False] + [True] * len(splits)))
     if (out / "run" / "curves.png").is_file():
         blocks.append(Figure(out / "run" / "curves.png", "training and validation accuracy"))
     return blocks
+
+
+def _accuracy_rows(columns: list[dict[str, Any]]) -> list[list[str]]:
+    """One row per class and a total: ``accuracy (correct/samples)`` of each contract-4 split in ``columns``."""
+    rows = []
+    for label in [*config.LABELS, "total"]:
+        cells = [label]
+        for split in columns:
+            r = split["total"] if label == "total" else split["per_class"][label]
+            cells.append(f"{r['accuracy']:.3f} ({r['correct']:,}/{r['samples']:,})")
+        rows.append(cells)
+    return rows
 
 
 def _accuracy(out: Path, records: dict[str, dict]) -> list[Block]:
@@ -138,13 +144,7 @@ def _accuracy(out: Path, records: dict[str, dict]) -> list[Block]:
             sources[f"firmware {name} ({emulate['backend']})"] = summary["test"]
     if not sources:
         return []
-    rows = []
-    for label in [*config.LABELS, "total"]:
-        cells = [label]
-        for metrics in sources.values():
-            r = metrics["total"] if label == "total" else metrics["per_class"][label]
-            cells.append(f"{r['accuracy']:.3f} ({r['correct']:,}/{r['samples']:,})")
-        rows.append(cells)
+    rows = _accuracy_rows(list(sources.values()))
     bars = {name: {label: m["per_class"][label]["accuracy"] for label in config.LABELS} for name, m in sources.items()}
     figure = accuracy_bars(bars, out / "figures" / "test_accuracy.png")
     return [
