@@ -176,6 +176,16 @@ class KwsLibrary:
         if total > block_cycles:
             raise AssertionError(f"worst-case stages take {total:,} cycles, a block has {block_cycles:,}")
 
+    @keyword
+    def stack_should_stay_within_its_reserve(self, line: str) -> None:
+        """The ``profile stage=stack`` line's painted peak leaves ``${STACK_MARGIN}`` bytes of the reserve."""
+        fields = _fields(line, "profile")
+        peak, reserve = int(fields["peak"]), int(fields["reserve"])
+        margin = int(BuiltIn().get_variable_value("${STACK_MARGIN}", 0))
+        logger.info(f"stack peak {peak:,} of a {reserve:,}-byte reserve")
+        if not 0 < peak <= reserve - margin:
+            raise AssertionError(f"stack peak {peak:,} bytes leaves less than {margin} of the {reserve:,}-byte reserve")
+
     # --- streaming ---
 
     @keyword
@@ -206,13 +216,16 @@ class KwsLibrary:
         return max(0, int(stream.seconds - float(timestamp_ms) / 1000))
 
     @keyword
-    def skip_unless_the_firmware_keeps_real_time(self, boot: str) -> None:
+    def skip_unless_the_firmware_keeps_real_time(
+        self, boot: str, consequence: str = "keyword positions cannot be checked"
+    ) -> None:
+        """Skips the test when the boot line says realtime=0, with the firmware's own figures."""
         fields = _fields(boot, "boot")
         if fields.get("realtime") != "1":
             BuiltIn().skip(
                 f"the firmware does not keep real time (realtime={fields.get('realtime')}, model "
                 f"{int(fields.get('boot_inf', 0)):,} cycles against a budget of {int(fields.get('budget', 0)):,}): "
-                "it drops audio, so keyword positions cannot be checked"
+                f"it drops audio, so {consequence}"
             )
 
     @keyword

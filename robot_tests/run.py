@@ -1,12 +1,17 @@
 """Run the Robot suites on the firmware variants of a BUILD.
 
-    python robot_tests/run.py --build BUILD [--out DIR] [--backend unicorn|renode] [--processes N]
+    python robot_tests/run.py --build BUILD [--out DIR] [--backend unicorn|renode|board]
+                              [--variant NAME]... [--processes N]
 
-Writes one suite per variant of BUILD/variants.json (generated from firmware_variant.robot) into
-DIR/suites, runs them in parallel (pabot on the Unicorn backend, ``renode-test -j`` on Renode),
-leaves output.xml, log.html and report.html in DIR (default BUILD/robot), prints a one-line
-summary and exits with the runner's code: 0 when every test passed (tests tagged ``non_critical``
-may be skipped, as with renode-test), 2 on bad input.
+Writes one suite per variant of BUILD/variants.json (generated from firmware_variant.robot, or
+board_variant.robot for ``--backend board``) into DIR/suites, runs them (in parallel with pabot
+on the Unicorn backend, ``renode-test -j`` on Renode, one after the other on the one board),
+leaves output.xml, log.html and report.html in DIR (default BUILD/robot, BUILD/robot-board),
+prints a one-line summary and exits with the runner's code: 0 when every test passed (tests
+tagged ``non_critical`` may be skipped, as with renode-test), 2 on bad input.
+
+The board is the one KWS_BOARD_PORT names (emulation/board.py); ``emulated`` is the Unicorn
+backend behind a pseudo-terminal, a dry run of the board suites without hardware.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kwsrobot.suites import ROBOT_TESTS, write_suites
+from kwsrobot.suites import BOARD_TEMPLATE, ROBOT_TESTS, TEMPLATE, write_suites
 from kwsrobot.variants import BuildError, read_build
+
+from emulation.board import NOT_CONFIGURED, BoardConfig, BoardError
 
 RENODE_MISSING = "renode-test is not on PATH (Renode is not installed)"
 
@@ -45,6 +52,23 @@ def unicorn_command(suites: Path, out: Path, processes: int, passthrough: list[s
         str(out),
         "--skiponfailure",
         "non_critical",
+        "--consolewidth",
+        "100",
+        *passthrough,
+        str(suites),
+    ]
+
+
+def board_command(suites: Path, out: Path, passthrough: list[str]) -> list[str]:
+    """One board: the suites run one after the other, each flashing its variant."""
+    return [
+        sys.executable,
+        "-m",
+        "robot",
+        "--pythonpath",
+        str(ROBOT_TESTS),
+        "--outputdir",
+        str(out),
         "--consolewidth",
         "100",
         *passthrough,
@@ -88,16 +112,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", required=True, help="a BUILD directory with variants.json")
     parser.add_argument("--out", help="results directory (default BUILD/robot)")
-    parser.add_argument("--backend", choices=("unicorn", "renode"), default="unicorn")
+    parser.add_argument("--backend", choices=("unicorn", "renode", "board"), default="unicorn")
     parser.add_argument("--processes", type=int, default=2, help="suites run in parallel (default 2)")
     parser.add_argument("--variable", action="append", default=[], metavar="NAME:VALUE", help="passed to the suites")
     parser.add_argument("--test", action="append", default=[], metavar="NAME", help="run only these tests")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME", help="only these variants")
     parser.add_argument(
         "--skip-without-renode",
         action="store_true",
         help="with --backend renode: exit 0 with a message when Renode is not installed",
     )
+    parser.add_argument(
+        "--skip-without-board",
+        action="store_true",
+        help="with --backend board: exit 0 with a message when no board is configured (KWS_BOARD_PORT)",
+    )
     args = parser.parse_args(argv)
+    if args.backend == "board":
+        try:
+            board_config = BoardConfig.from_env()
+        except BoardError as exc:
+            print(f"run.py: {exc}", file=sys.stderr)
+            return 2
+        if board_config is None:
+            if args.skip_without_board:
+                print(f"robot (board): skipped: {NOT_CONFIGURED}")
+                return 0
+            print(f"run.py: --backend board: {NOT_CONFIGURED}", file=sys.stderr)
+            return 2
     renode_test = os.environ.get("RENODE_TEST") or shutil.which("renode-test")
     if args.backend == "renode" and renode_test is None:
         if args.skip_without_renode:
@@ -110,12 +152,19 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as exc:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out).resolve() if args.out else build.root / "robot"
-    suites = write_suites(build, out / "suites")
+    board = args.backend == "board"
+    out = Path(args.out).resolve() if args.out else build.root / ("robot-board" if board else "robot")
+    try:
+        suites = write_suites(build, out / "suites", BOARD_TEMPLATE if board else TEMPLATE, args.variant)
+    except BuildError as exc:
+        print(f"run.py: {exc}", file=sys.stderr)
+        return 2
+    passthrough = [f"--variable={v}" for v in args.variable] + [f"--test={t}" for t in args.test]
     if args.backend == "unicorn":
-        passthrough = [f"--variable={v}" for v in args.variable] + [f"--test={t}" for t in args.test]
         processes = max(1, min(args.processes, len(suites)))
         command = unicorn_command(out / "suites", out, processes, passthrough)
+    elif board:
+        command = board_command(out / "suites", out, passthrough)
     else:
         if args.test:
             print("run.py: --test is not supported with --backend renode", file=sys.stderr)

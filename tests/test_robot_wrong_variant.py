@@ -106,3 +106,21 @@ def test_suites_go_red_in_the_reference_test(wrong_build: Path) -> None:
     assert table.status == weights.status == "FAIL"
     assert "model input checksum" in table.message
     assert "firmware scores" in weights.message and "checksum" not in weights.message
+
+
+def test_board_suites_go_red_on_the_emulated_board(wrong_build: Path) -> None:
+    """The board suites judge with the same keywords: on the emulated board they go red too."""
+    from robot.api import ExecutionResult
+
+    command = [sys.executable, str(ROBOT_TESTS / "run.py"), "--build", str(wrong_build), "--backend", "board"]
+    command += ["--test", FIT, "--test", SCORES, "--variable", "CLIPS_PER_CLASS:2"]
+    env = os.environ | {"KWS_BOARD_PORT": "emulated"}
+    run = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    assert run.returncode != 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "2 failed" in run.stdout.splitlines()[-1]
+
+    result = ExecutionResult(str(wrong_build / "robot-board" / "output.xml"))
+    tests = {(suite.name, test.name): test for suite in result.suite.suites for test in suite.tests}
+    assert tests[("Table-Off-By-One", SCORES)].status == tests[("Weights-Perturbed", SCORES)].status == "FAIL"
+    assert "model input checksum" in tests[("Table-Off-By-One", SCORES)].message
+    assert "firmware scores" in tests[("Weights-Perturbed", SCORES)].message

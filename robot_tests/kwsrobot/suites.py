@@ -1,6 +1,7 @@
-"""One suite per variant, generated from the template robot_tests/firmware_variant.robot.
+"""One suite per variant, generated from a template: robot_tests/firmware_variant.robot for the
+emulators, robot_tests/board_variant.robot for a board.
 
-The template is a complete suite (runnable by itself with ``--variable BUILD:... --variable
+A template is a complete suite (runnable by itself with ``--variable BUILD:... --variable
 VARIANT:...``); a generated copy differs only in the values of a few variables, set through
 Robot's own parser, so that every runner (robot, pabot, renode-test) sees plain suites named
 after their variants.
@@ -16,6 +17,7 @@ from kwsrobot.variants import Build
 
 ROBOT_TESTS = Path(__file__).resolve().parent.parent
 TEMPLATE = ROBOT_TESTS / "firmware_variant.robot"
+BOARD_TEMPLATE = ROBOT_TESTS / "board_variant.robot"
 
 
 class _SetVariables(ModelTransformer):
@@ -31,22 +33,23 @@ class _SetVariables(ModelTransformer):
         return node
 
 
-def write_suites(build: Build, out: Path) -> list[Path]:
-    """``out/<variant>.robot`` for every variant of ``build``."""
+def write_suites(build: Build, out: Path, template: Path = TEMPLATE, only: list[str] = ()) -> list[Path]:
+    """``out/<variant>.robot`` for every variant of ``build`` (or those named in ``only``)."""
+    variants = [build.variant(name) for name in only] if only else list(build.variants)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("*.robot"):
         stale.unlink()
     suites = []
-    for variant in build.variants:
+    for variant in variants:
         values = {
             "${BUILD}": str(build.root),
             "${VARIANT}": variant.name,
             "${KWS_RESOURCES}": str(ROBOT_TESTS / "resources"),
         }
         setter = _SetVariables(values)
-        model = setter.visit(get_model(TEMPLATE))
+        model = setter.visit(get_model(template))
         if setter.values:
-            raise RuntimeError(f"{TEMPLATE}: no variables {', '.join(setter.values)} to set")
+            raise RuntimeError(f"{template}: no variables {', '.join(setter.values)} to set")
         path = out / f"{variant.name}.robot"
         model.save(path)
         suites.append(path)

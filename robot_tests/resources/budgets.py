@@ -16,3 +16,6 @@ BUDGETS = {
     # float32 model (35.1k per frame for the float input), 9.4 M per invoke, paced to 10 frames per block.
     "float32/reference": {"pre": 37_000, "inf": 9_900_000, "post": 2_300},
 }
+
+#: Bytes of the stack reserve that must stay unused beyond the painted peak (``profile stage=stack``).
+STACK_MARGIN = 256
