@@ -20,7 +20,7 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -126,7 +126,7 @@ class PyocdFlasher:
 class Board:
     """A flasher and the firmware's serial link: what the board keywords drive."""
 
-    def __init__(self, link: FirmwareLink, flasher: Flasher, close: tuple = ()) -> None:
+    def __init__(self, link: FirmwareLink, flasher: Flasher, close: tuple[Callable[[], None], ...] = ()) -> None:
         self.link = link
         self.flasher = flasher
         self._close = close

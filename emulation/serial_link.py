@@ -72,9 +72,9 @@ class FirmwareLink:
     byte_gap_s: float = 0.02
     chunk_gap_s: float = 0.002
     describe: Callable[[], str] | None = None
-    received: list[Received] = field(default_factory=list)
-    _cursor: int = 0
-    _partial: bytearray = field(default_factory=bytearray)
+    received: list[Received] = field(default_factory=list, init=False)
+    _cursor: int = field(default=0, init=False)
+    _partial: bytearray = field(default_factory=bytearray, init=False)
 
     # --- reading ---
 
