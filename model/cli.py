@@ -25,7 +25,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model import codegen, emulate, evaluate, export, firmware, pipeline, plots, profile, size, train, verify
+    from model import (
+        codegen,
+        compress,
+        emulate,
+        evaluate,
+        export,
+        firmware,
+        pipeline,
+        plots,
+        profile,
+        size,
+        train,
+        verify,
+    )
     from model.data import download, synth
 
     parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
@@ -40,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.register(commands)
     size.register(commands)
     profile.register(commands)
+    compress.register(commands)
     export.register(commands)
     codegen.register(commands)
     verify.register(commands)

@@ -1,0 +1,72 @@
+"""Pruning TinyConv: single weights by magnitude (masks), or whole conv channels (a smaller model).
+
+Unstructured: one global magnitude threshold over the conv and fc weights (biases untouched);
+ranking single weights by |w| is the same under any norm. The zeros are kept in the dense
+tensors, so flash, RAM and cycles do not change until a sparse format exists.
+
+Structured: conv filters ranked by the L1 norm of their weights; the kept filters and the fc
+input columns they feed make a TinyConv with fewer channels, which is what shrinks the weights,
+the activations and the MACs (``kws size`` measures it, the code generator builds it).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from model.tinyconv import TinyConv, conv_output_shape
+
+PRUNABLE = ("conv.weight", "fc.weight")
+
+
+def magnitude_masks(model: TinyConv, sparsity: float) -> dict[str, torch.Tensor]:
+    """Masks (1 = kept) zeroing the ``sparsity`` fraction of smallest-magnitude conv and fc weights."""
+    if not 0 <= sparsity < 1:
+        raise ValueError(f"sparsity is a fraction in [0, 1), not {sparsity}")
+    params = dict(model.named_parameters())
+    magnitudes = torch.cat([params[name].detach().abs().flatten() for name in PRUNABLE])
+    drop = round(sparsity * len(magnitudes))
+    if drop == 0:
+        return {name: torch.ones_like(params[name]) for name in PRUNABLE}
+    # exactly `drop` weights go, smallest first; equal magnitudes in the order of the parameters
+    order = torch.argsort(magnitudes, stable=True)
+    keep = torch.ones(len(magnitudes))
+    keep[order[:drop]] = 0
+    masks, offset = {}, 0
+    for name in PRUNABLE:
+        n = params[name].numel()
+        masks[name] = keep[offset : offset + n].reshape(params[name].shape)
+        offset += n
+    return masks
+
+
+def apply_masks(model: TinyConv, masks: dict[str, torch.Tensor]) -> None:
+    """Zero the masked weights in place (after every fine-tuning step, too)."""
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, mask in masks.items():
+            params[name].mul_(mask)
+
+
+def channel_ranking(model: TinyConv) -> list[int]:
+    """Conv channels from most to least important: L1 norm of each filter's weights."""
+    norms = model.conv.weight.detach().abs().flatten(1).sum(1)
+    return torch.argsort(norms, descending=True, stable=True).tolist()
+
+
+def prune_channels(model: TinyConv, keep: int) -> TinyConv:
+    """A TinyConv of the ``keep`` strongest conv channels of ``model`` (in their original order)
+    and the fc columns they feed; it computes exactly what ``model`` computes with the other
+    channels' filters and biases set to zero."""
+    if not 1 <= keep <= model.channels:
+        raise ValueError(f"can keep 1 to {model.channels} channels, not {keep}")
+    kept = sorted(channel_ranking(model)[:keep])
+    smaller = TinyConv(keep, num_classes=model.fc.out_features, dropout=model.dropout.p)
+    out_t, out_f = conv_output_shape()
+    with torch.no_grad():
+        smaller.conv.weight.copy_(model.conv.weight[kept])
+        smaller.conv.bias.copy_(model.conv.bias[kept])
+        columns = model.fc.weight.reshape(model.fc.out_features, model.channels, out_t, out_f)[:, kept]
+        smaller.fc.weight.copy_(columns.reshape(model.fc.out_features, -1))
+        smaller.fc.bias.copy_(model.fc.bias)
+    smaller.train(model.training)
+    return smaller

@@ -1,0 +1,60 @@
+"""Pruning (model.prune): magnitude masks remove exactly the smallest weights; channel pruning
+builds a smaller TinyConv that computes what the full one does with those channels zeroed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import test_export
+
+torch = pytest.importorskip("torch")
+
+from model.prune import PRUNABLE, apply_masks, channel_ranking, magnitude_masks, prune_channels  # noqa: E402
+from model.size import model_size  # noqa: E402
+from model.tinyconv import to_input  # noqa: E402
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.5, 0.9])
+def test_masks_drop_the_smallest_weights_globally(sparsity: float) -> None:
+    model = test_export.tinyconv(8)
+    masks = magnitude_masks(model, sparsity)
+    params = dict(model.named_parameters())
+    weights = torch.cat([params[n].detach().abs().flatten() for n in PRUNABLE])
+    kept = torch.cat([masks[n].flatten() for n in PRUNABLE]).bool()
+    assert int((~kept).sum()) == round(sparsity * len(weights))
+    if sparsity:
+        assert float(weights[~kept].max()) <= float(weights[kept].min())
+    apply_masks(model, masks)
+    assert int(sum((params[n] == 0).sum() for n in PRUNABLE)) == int((~kept).sum())
+    assert float(model.fc.bias.detach().abs().sum()) > 0  # biases are not pruned
+
+
+def test_sparsity_must_be_a_fraction() -> None:
+    with pytest.raises(ValueError, match="sparsity is a fraction"):
+        magnitude_masks(test_export.tinyconv(2), 1.0)
+
+
+@pytest.mark.parametrize("keep", [1, 3, 7])
+def test_channel_pruning_equals_zeroing_the_weakest_channels(keep: int) -> None:
+    model = test_export.tinyconv(8, seed=keep)
+    smaller = prune_channels(model, keep)
+    dropped = channel_ranking(model)[keep:]
+    zeroed = prune_channels(model, 8)  # a copy
+    with torch.no_grad():
+        zeroed.conv.weight[dropped] = 0
+        zeroed.conv.bias[dropped] = 0
+    x = to_input(test_export.realistic_features(np.random.default_rng(keep), 20))
+    with torch.no_grad():
+        assert torch.allclose(smaller(x), zeroed(x), atol=1e-5)
+    assert smaller.channels == keep
+    assert model_size(smaller)["params"] == keep * (10 * 8 + 1) + 4 * keep * 25 * 20 + 4
+
+
+def test_ranking_is_by_the_l1_norm_of_each_filter() -> None:
+    model = test_export.tinyconv(4)
+    with torch.no_grad():
+        for channel, scale in enumerate((0.5, 3.0, 1.0, 2.0)):
+            model.conv.weight[channel] = scale / 80
+    assert channel_ranking(model) == [1, 3, 2, 0]
+    with pytest.raises(ValueError, match="can keep 1 to 4 channels, not 5"):
+        prune_channels(model, 5)
