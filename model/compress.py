@@ -14,7 +14,9 @@ size, side by side in one run:
 Fine-tuning uses the training recipe's batches (augmented pool, same seed) with Adam at ``--lr``.
 Sizes: ``weight_bytes`` stores weights at the variant's bits (32 for float) and biases as
 int32 / float32; unstructured pruning keeps its zeros in dense storage, so only
-``nonzero_weights`` falls. Outputs (atomic): OUT/compress.json, OUT/report.md, OUT/compress.png.
+``nonzero_weights`` falls. Outputs (atomic): OUT/compress.json, OUT/report.md, OUT/compress.png,
+and OUT/models/<variant>.pt, a checkpoint of every variant whose weights changed (QAT, pruned,
+fewer channels), which ``kws export`` and ``kws firmware build`` take like any other.
 """
 
 from __future__ import annotations
@@ -100,8 +102,16 @@ def finetune(module, params, data: TrainData, train_cfg, steps: int, lr: float, 
     module.eval()
 
 
-def study(model, data: TrainData, train_cfg, cfg: CompressConfig, progress: bool = True) -> list[dict[str, Any]]:
-    """One row per variant (see the module docstring), the float model first."""
+def variant_name(row: dict[str, Any]) -> str:
+    """``qat-4``, ``prune+ft-0.75``, ``channels-2``...: how a variant is named in files."""
+    return row["method"] if row["setting"] is None else f"{row['method']}-{row['setting']:g}"
+
+
+def study(
+    model, data: TrainData, train_cfg, cfg: CompressConfig, progress: bool = True, keep: dict | None = None
+) -> list[dict[str, Any]]:
+    """One row per variant (see the module docstring), the float model first. ``keep`` (a dict)
+    receives the float weights of every variant that changed them (not float, not ptq), by name."""
     from tqdm import tqdm
 
     from model.fake_quant import FakeQuantTinyConv, calibrate
@@ -133,16 +143,17 @@ def study(model, data: TrainData, train_cfg, cfg: CompressConfig, progress: bool
             variant = module = prune_channels(variant, int(setting))
             if method == "channels+ft":
                 finetune(variant, variant, data, train_cfg, steps, cfg.lr, progress=progress)
-        rows.append(
-            {
-                "method": method,
-                "setting": setting,
-                "bits": bits,
-                "finetune_steps": steps if method in ("qat", "prune+ft", "channels+ft") else 0,
-                **_storage(variant, bits),
-                "test": _test_metrics(module, data),
-            }
-        )
+        row = {
+            "method": method,
+            "setting": setting,
+            "bits": bits,
+            "finetune_steps": steps if method in ("qat", "prune+ft", "channels+ft") else 0,
+            **_storage(variant, bits),
+            "test": _test_metrics(module, data),
+        }
+        rows.append(row)
+        if keep is not None and method not in ("float", "ptq"):
+            keep[variant_name(row)] = variant
     return rows
 
 
@@ -217,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from model.batches import DATA_SETTINGS, load_train_data
-    from model.tinyconv import load_checkpoint
+    from model.tinyconv import load_checkpoint, save_checkpoint
     from model.train import TrainConfig
 
     checkpoint, out = Path(args.checkpoint), Path(args.out)
@@ -237,9 +248,18 @@ def run(args: argparse.Namespace) -> int:
     data = load_train_data(
         Path(args.data), cache, settings, train_cfg.pool, progress, stream_context=train_cfg.stream_context
     )
-    rows = study(model, data, train_cfg, cfg, progress)
-    result = {"checkpoint": str(checkpoint), "config": asdict(cfg), "variants": rows}
+    variants: dict[str, Any] = {}
+    rows = study(model, data, train_cfg, cfg, progress, keep=variants)
     out.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        name = variant_name(row)
+        if name in variants:
+            path = out / "models" / f"{name}.pt"
+            path.parent.mkdir(exist_ok=True)
+            extra = {"compressed_from": str(checkpoint), "method": row["method"], "setting": row["setting"]}
+            save_checkpoint(path, variants[name], recorded | {"channels": variants[name].channels}, **extra)
+            row["model"] = str(path.relative_to(out))
+    result = {"checkpoint": str(checkpoint), "config": asdict(cfg), "variants": rows}
     atomic_write_text(out / "compress.json", json.dumps(result, indent=2) + "\n")
     atomic_write_text(out / "report.md", markdown(rows, checkpoint))
     atomic_write_bytes(out / "compress.png", plot(rows))
@@ -247,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
     else:
         print(markdown(rows, checkpoint))
-        print(f"wrote {out / 'compress.json'}, {out / 'report.md'}, {out / 'compress.png'}")
+        print(f"wrote {out / 'compress.json'}, {out / 'report.md'}, {out / 'compress.png'}, {out / 'models'}/")
     return 0
 
 

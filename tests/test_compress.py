@@ -112,6 +112,18 @@ def test_cli_writes_json_report_and_plot(trained, tmp_path: Path, monkeypatch, c
     assert [v["method"] for v in printed["variants"]][:3] == ["float", "ptq", "qat"]
     assert (tmp_path / "out" / "report.md").read_text().startswith("# Compression of")
     assert (tmp_path / "out" / "compress.png").read_bytes().startswith(b"\x89PNG")
+    saved = {v["method"]: v.get("model") for v in printed["variants"]}
+    assert saved == {
+        "float": None,
+        "ptq": None,
+        "qat": "models/qat-4.pt",
+        "prune": "models/prune-0.5.pt",
+        "prune+ft": "models/prune+ft-0.5.pt",
+        "channels": "models/channels-3.pt",
+        "channels+ft": "models/channels+ft-3.pt",
+    }
+    smaller, payload = load_checkpoint(tmp_path / "out" / "models" / "channels+ft-3.pt")
+    assert (smaller.channels, payload["method"], payload["setting"]) == (3, "channels+ft", 3)
 
 
 @pytest.mark.parametrize(
