@@ -6,8 +6,9 @@ size, side by side in one run:
 - ``ptq``: post-training quantization at each ``--bits`` (model.fake_quant: TFLite's int8
   scheme at b bits, activation ranges calibrated on the clean training features);
 - ``qat``: the same after ``--finetune-steps`` of quantization-aware training through it;
-- ``prune``: unstructured magnitude pruning at each ``--sparsity`` (model.prune), and
-  ``prune+ft`` fine-tuned with the mask held;
+- ``prune``: unstructured magnitude pruning at each ``--sparsity`` (model.prune; the same share
+  of conv and of fc weights, or ranked together with ``--prune-scope global``), and ``prune+ft``
+  fine-tuned with the mask held;
 - ``channels``: structured pruning to each ``--channels`` (a smaller TinyConv), and
   ``channels+ft`` fine-tuned.
 
@@ -43,6 +44,7 @@ class CompressConfig:
     channels: list[int] = field(default_factory=lambda: [6, 4, 2])
     finetune_steps: int = 1000
     lr: float = 1e-4
+    prune_scope: str = "layer"
 
     def check(self, model_channels: int) -> None:
         """ValueError naming the first setting that cannot be applied to a model of ``model_channels``."""
@@ -54,6 +56,10 @@ class CompressConfig:
             raise ValueError(f"--channels must be between 1 and {model_channels - 1} (the model has {model_channels})")
         if self.finetune_steps < 0 or self.lr <= 0:
             raise ValueError("--finetune-steps must be 0 or more and --lr positive")
+        from model.prune import SCOPES
+
+        if self.prune_scope not in SCOPES:
+            raise ValueError(f"--prune-scope is one of {', '.join(SCOPES)}, not {self.prune_scope!r}")
 
 
 def _storage(model, bits: int) -> dict[str, int]:
@@ -135,7 +141,7 @@ def study(
             if method == "qat":
                 finetune(module, variant, data, train_cfg, steps, cfg.lr, progress=progress)
         elif method.startswith("prune"):
-            masks = magnitude_masks(variant, float(setting))
+            masks = magnitude_masks(variant, float(setting), cfg.prune_scope)
             apply_masks(variant, masks)
             if method == "prune+ft":
                 finetune(variant, variant, data, train_cfg, steps, cfg.lr, masks, progress)
@@ -233,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
 
     checkpoint, out = Path(args.checkpoint), Path(args.out)
     model, payload = load_checkpoint(checkpoint)
-    cfg = CompressConfig(args.bits, args.sparsity, args.channels, args.finetune_steps, args.lr)
+    cfg = CompressConfig(args.bits, args.sparsity, args.channels, args.finetune_steps, args.lr, args.prune_scope)
     try:
         cfg.check(model.channels)
     except ValueError as exc:
@@ -286,6 +292,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bits", type=_list(int), default=d.bits, help="PTQ/QAT bit widths (default 8,6,4,3,2)")
     parser.add_argument(
         "--sparsity", type=_list(float), default=d.sparsity, help="unstructured sparsities (default 0.5,0.75,0.9)"
+    )
+    parser.add_argument(
+        "--prune-scope",
+        default=d.prune_scope,
+        metavar="layer|global",
+        help="unstructured pruning: the same share of each layer, or conv and fc ranked together (default layer)",
     )
     parser.add_argument("--channels", type=_list(int), default=d.channels, help="channels kept (default 6,4,2)")
     parser.add_argument(

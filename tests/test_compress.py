@@ -95,6 +95,7 @@ def args(checkpoint: Path, out: Path, **overrides) -> argparse.Namespace:
         channels=d.channels,
         finetune_steps=d.finetune_steps,
         lr=d.lr,
+        prune_scope=d.prune_scope,
         threads=1,
         json=True,
         no_progress=True,
@@ -132,6 +133,7 @@ def test_cli_writes_json_report_and_plot(trained, tmp_path: Path, monkeypatch, c
         ({"bits": [9]}, "--bits must be between 2 and 8"),
         ({"sparsity": [1.0]}, "--sparsity values are fractions in (0, 1)"),
         ({"channels": [4]}, "--channels must be between 1 and 3 (the model has 4)"),
+        ({"prune_scope": "model", "channels": [2]}, "--prune-scope is one of layer, global, not 'model'"),
     ],
 )
 def test_settings_that_cannot_apply_are_bad_input(trained, tmp_path: Path, overrides, message) -> None:

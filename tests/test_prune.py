@@ -15,9 +15,21 @@ from model.tinyconv import to_input  # noqa: E402
 
 
 @pytest.mark.parametrize("sparsity", [0.0, 0.5, 0.9])
-def test_masks_drop_the_smallest_weights_globally(sparsity: float) -> None:
+def test_masks_drop_the_smallest_weights_of_each_layer(sparsity: float) -> None:
     model = test_export.tinyconv(8)
     masks = magnitude_masks(model, sparsity)
+    for name, p in model.named_parameters():
+        if name in PRUNABLE:
+            kept = masks[name].bool()
+            assert int((~kept).sum()) == round(sparsity * p.numel())
+            if sparsity:
+                assert float(p.detach().abs()[~kept].max()) <= float(p.detach().abs()[kept].min())
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.5, 0.9])
+def test_masks_drop_the_smallest_weights_globally(sparsity: float) -> None:
+    model = test_export.tinyconv(8)
+    masks = magnitude_masks(model, sparsity, scope="global")
     params = dict(model.named_parameters())
     weights = torch.cat([params[n].detach().abs().flatten() for n in PRUNABLE])
     kept = torch.cat([masks[n].flatten() for n in PRUNABLE]).bool()
@@ -29,9 +41,11 @@ def test_masks_drop_the_smallest_weights_globally(sparsity: float) -> None:
     assert float(model.fc.bias.detach().abs().sum()) > 0  # biases are not pruned
 
 
-def test_sparsity_must_be_a_fraction() -> None:
+def test_sparsity_and_scope_are_checked() -> None:
     with pytest.raises(ValueError, match="sparsity is a fraction"):
         magnitude_masks(test_export.tinyconv(2), 1.0)
+    with pytest.raises(ValueError, match="pruning scope is one of layer, global, not 'model'"):
+        magnitude_masks(test_export.tinyconv(2), 0.5, scope="model")
 
 
 @pytest.mark.parametrize("keep", [1, 3, 7])
