@@ -3,8 +3,10 @@
 From a trained checkpoint, each variant is measured on the test split (per class) next to its
 size, side by side in one run:
 
-- ``ptq``: post-training quantization at each ``--bits`` (model.fake_quant: TFLite's int8
-  scheme at b bits, activation ranges calibrated on the clean training features);
+- ``ptq``: post-training quantization of the weights at each ``--bits`` (model.fake_quant:
+  TFLite's int8 scheme at b bits), activations at ``--activation-bits`` (default 8, what the
+  int8 kernels compute; ``same`` quantizes them at b bits too; ranges calibrated on the clean
+  training features);
 - ``qat``: the same after ``--finetune-steps`` of quantization-aware training through it;
 - ``prune``: unstructured magnitude pruning at each ``--sparsity`` (model.prune; the same share
   of conv and of fc weights, or ranked together with ``--prune-scope global``), and ``prune+ft``
@@ -45,11 +47,14 @@ class CompressConfig:
     finetune_steps: int = 1000
     lr: float = 1e-4
     prune_scope: str = "layer"
+    activation_bits: int | None = 8  # None: the same as the weights
 
     def check(self, model_channels: int) -> None:
         """ValueError naming the first setting that cannot be applied to a model of ``model_channels``."""
         if any(b not in range(2, 9) for b in self.bits):
             raise ValueError(f"--bits must be between 2 and 8, not {self.bits}")
+        if self.activation_bits is not None and self.activation_bits not in range(2, 9):
+            raise ValueError(f"--activation-bits must be between 2 and 8 or 'same', not {self.activation_bits}")
         if any(not 0 < s < 1 for s in self.sparsity):
             raise ValueError(f"--sparsity values are fractions in (0, 1), not {self.sparsity}")
         if any(not 1 <= c < model_channels for c in self.channels):
@@ -134,10 +139,11 @@ def study(
     rows = []
     for method, setting in tqdm(plan, desc="compress", disable=not progress):
         variant = copy.deepcopy(model)
-        bits, masks, module = 32, None, variant
+        bits, activation_bits, masks, module = 32, 32, None, variant
         if method in ("ptq", "qat"):
             bits = int(setting)
-            module = FakeQuantTinyConv(variant, bits, ranges)
+            activation_bits = cfg.activation_bits or bits
+            module = FakeQuantTinyConv(variant, bits, ranges, activation_bits)
             if method == "qat":
                 finetune(module, variant, data, train_cfg, steps, cfg.lr, progress=progress)
         elif method.startswith("prune"):
@@ -153,6 +159,7 @@ def study(
             "method": method,
             "setting": setting,
             "bits": bits,
+            "activation_bits": activation_bits,
             "finetune_steps": steps if method in ("qat", "prune+ft", "channels+ft") else 0,
             **_storage(variant, bits),
             "test": _test_metrics(module, data),
@@ -165,7 +172,7 @@ def study(
 
 def markdown(rows: list[dict[str, Any]], checkpoint: Path) -> str:
     """The report: one table row per variant, per-class test accuracy included."""
-    head = "| method | setting | bits | channels | params | nonzero weights | weight bytes | MACs | test |"
+    head = "| method | setting | bits | act. bits | channels | params | nonzero weights | weight bytes | MACs | test |"
     head += "".join(f" {label} |" for label in config.LABELS)
     lines = [
         f"# Compression of {checkpoint}",
@@ -174,13 +181,13 @@ def markdown(rows: list[dict[str, Any]], checkpoint: Path) -> str:
         "bits, biases 4 bytes; unstructured pruning keeps its zeros (dense storage).",
         "",
         head,
-        "|" + " --- |" * 4 + " ---: |" * (5 + len(config.LABELS)),
+        "|" + " --- |" * 5 + " ---: |" * (5 + len(config.LABELS)),
     ]
     for r in rows:
         classes = "".join(f" {r['test']['per_class'][label]['accuracy']:.3f} |" for label in config.LABELS)
         setting = "" if r["setting"] is None else f"{r['setting']:g}"
         lines.append(
-            f"| {r['method']} | {setting} | {r['bits']} | {r['channels']} | {r['params']:,} | "
+            f"| {r['method']} | {setting} | {r['bits']} | {r['activation_bits']} | {r['channels']} | {r['params']:,} | "
             f"{r['nonzero_weights']:,} | {r['weight_bytes']:,} | {r['macs']:,} | "
             f"{r['test']['total']['accuracy']:.3f} |{classes}"
         )
@@ -196,7 +203,7 @@ def plot(rows: list[dict[str, Any]]) -> bytes:
 
     baseline = rows[0]["test"]["total"]["accuracy"]
     panels = (
-        ("weight and activation bits", ("ptq", "qat")),
+        ("weight bits", ("ptq", "qat")),
         ("sparsity (share of weights zeroed)", ("prune", "prune+ft")),
         ("conv channels kept", ("channels", "channels+ft")),
     )
@@ -230,6 +237,15 @@ def _list(kind):
     return parse
 
 
+def _activation_bits(text: str) -> int | None:
+    if text == "same":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of bits or 'same', not {text!r}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -239,7 +255,9 @@ def run(args: argparse.Namespace) -> int:
 
     checkpoint, out = Path(args.checkpoint), Path(args.out)
     model, payload = load_checkpoint(checkpoint)
-    cfg = CompressConfig(args.bits, args.sparsity, args.channels, args.finetune_steps, args.lr, args.prune_scope)
+    cfg = CompressConfig(
+        args.bits, args.sparsity, args.channels, args.finetune_steps, args.lr, args.prune_scope, args.activation_bits
+    )
     try:
         cfg.check(model.channels)
     except ValueError as exc:
@@ -289,7 +307,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", required=True, metavar="DIR", help="the dataset it was trained on")
     parser.add_argument("--out", required=True, metavar="DIR", help="where compress.json, report.md, compress.png go")
     parser.add_argument("--cache", metavar="DIR", help="feature cache (default: features/ next to the checkpoint)")
-    parser.add_argument("--bits", type=_list(int), default=d.bits, help="PTQ/QAT bit widths (default 8,6,4,3,2)")
+    parser.add_argument("--bits", type=_list(int), default=d.bits, help="PTQ/QAT weight bits (default 8,6,4,3,2)")
+    parser.add_argument(
+        "--activation-bits",
+        type=_activation_bits,
+        default=d.activation_bits,
+        metavar="N|same",
+        help="PTQ/QAT activation bits, or 'same' as the weights (default 8)",
+    )
     parser.add_argument(
         "--sparsity", type=_list(float), default=d.sparsity, help="unstructured sparsities (default 0.5,0.75,0.9)"
     )

@@ -80,26 +80,23 @@ def fake_quant_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
     return torch.fake_quantize_per_channel_affine(w, scale, zero, 0, -qmax, qmax)
 
 
-def quantize_weights(w: torch.Tensor, bits: int) -> torch.Tensor:
-    """The weights as stored at ``bits``: what fake_quant_weight computes, without a gradient."""
-    with torch.no_grad():
-        return fake_quant_weight(w, bits)
-
-
 class FakeQuantTinyConv(nn.Module):
-    """``model`` computed with b-bit weights and activations (its own parameters stay float)."""
+    """``model`` computed with ``bits``-bit weights and ``activation_bits``-bit activations (the
+    same as the weights when None); its own parameters stay float."""
 
-    def __init__(self, model: TinyConv, bits: int, ranges: Ranges) -> None:
+    def __init__(self, model: TinyConv, bits: int, ranges: Ranges, activation_bits: int | None = None) -> None:
         super().__init__()
-        if bits not in BITS:
-            raise ValueError(f"bits must be between {BITS.start} and {BITS.stop - 1}, not {bits}")
+        for what, value in (("bits", bits), ("activation bits", activation_bits or bits)):
+            if value not in BITS:
+                raise ValueError(f"{what} must be between {BITS.start} and {BITS.stop - 1}, not {value}")
         self.model, self.bits, self.ranges = model, bits, ranges
+        self.activation_bits = activation_bits or bits
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m, b, r = self.model, self.bits, self.ranges
-        x = fake_quant_activation(x, *r.input, b)
+        m, b, a, r = self.model, self.bits, self.activation_bits, self.ranges
+        x = fake_quant_activation(x, *r.input, a)
         y = F.conv2d(x, fake_quant_weight(m.conv.weight, b), m.conv.bias, stride=STRIDE, padding=PADDING)
-        y = fake_quant_activation(torch.relu(y), *r.conv, b)
+        y = fake_quant_activation(torch.relu(y), *r.conv, a)
         y = m.dropout(y)
         logits = F.linear(y.flatten(1), fake_quant_weight(m.fc.weight, b), m.fc.bias)
-        return fake_quant_activation(logits, *r.logits, b)
+        return fake_quant_activation(logits, *r.logits, a)

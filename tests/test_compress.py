@@ -51,6 +51,17 @@ def test_every_variant_is_measured_in_order(rows) -> None:
     assert all(r["test"]["total"]["samples"] == 80 for r in rows)
 
 
+def test_activations_stay_at_eight_bits_unless_told(trained, rows) -> None:
+    assert [(r["bits"], r["activation_bits"]) for r in rows[1:5]] == [(8, 8), (8, 8), (2, 8), (2, 8)]
+    data, cfg, checkpoint = trained
+    same = CompressConfig(bits=[3], sparsity=[], channels=[], finetune_steps=0, activation_bits=None)
+    assert [r["activation_bits"] for r in study(load_checkpoint(checkpoint)[0], data, cfg, same, progress=False)] == [
+        32,
+        3,
+        3,
+    ]
+
+
 def test_eight_bits_keep_the_float_accuracy(rows) -> None:
     baseline = rows[0]["test"]["total"]["accuracy"]
     assert baseline >= 0.9
@@ -79,7 +90,7 @@ def test_fine_tuning_is_deterministic(trained, rows) -> None:
 def test_report_and_plot(rows, tmp_path: Path) -> None:
     text = compress.markdown(rows, Path("run/model.pt"))
     assert text.count("\n| ") == len(rows) + 2  # header, separator and one line per variant
-    assert "| channels+ft | 2 | 32 | 2 |" in text
+    assert "| channels+ft | 2 | 32 | 32 | 2 |" in text
     assert compress.plot(rows).startswith(b"\x89PNG")
 
 
@@ -96,6 +107,7 @@ def args(checkpoint: Path, out: Path, **overrides) -> argparse.Namespace:
         finetune_steps=d.finetune_steps,
         lr=d.lr,
         prune_scope=d.prune_scope,
+        activation_bits=d.activation_bits,
         threads=1,
         json=True,
         no_progress=True,
@@ -131,6 +143,7 @@ def test_cli_writes_json_report_and_plot(trained, tmp_path: Path, monkeypatch, c
     ("overrides", "message"),
     [
         ({"bits": [9]}, "--bits must be between 2 and 8"),
+        ({"activation_bits": 1}, "--activation-bits must be between 2 and 8 or 'same', not 1"),
         ({"sparsity": [1.0]}, "--sparsity values are fractions in (0, 1)"),
         ({"channels": [4]}, "--channels must be between 1 and 3 (the model has 4)"),
         ({"prune_scope": "model", "channels": [2]}, "--prune-scope is one of layer, global, not 'model'"),
