@@ -121,7 +121,8 @@ class FirmwareLink:
 
     def _timeout_message(self, what: str, timeout_s: float) -> str:
         tail = " | ".join(r.text for r in self.received[-3:]) or "nothing received"
-        extra = f"; {self.describe()}" if self.describe is not None and self.describe() else ""
+        other_side = self.describe() if self.describe is not None else ""
+        extra = f"; {other_side}" if other_side else ""
         return f"{self.name}: no {what} within {timeout_s:g} s (last lines: {tail}){extra}"
 
     # --- writing ---
@@ -161,14 +162,15 @@ class FirmwareLink:
     def classify(self, pcm: bytes, timeout_s: float = 10.0) -> str:
         """The ``result`` line for one clip sent over the UART (``clip uart``), in clip mode."""
         self.command("clip uart")
-        if not self.pace:
+        if self.pace:
+            chunk_s = CHUNK_BYTES * BITS_PER_BYTE / self.baud + self.chunk_gap_s
+            start = time.monotonic()
+            for n, offset in enumerate(range(0, len(pcm), CHUNK_BYTES)):
+                self.port.write(pcm[offset : offset + CHUNK_BYTES])
+                # against the clock, so that sleeping late does not add up
+                time.sleep(max(0.0, start + (n + 1) * chunk_s - time.monotonic()))
+        else:
             self.port.write(pcm)
-        chunk_s = CHUNK_BYTES * BITS_PER_BYTE / self.baud + self.chunk_gap_s
-        start = time.monotonic()
-        for n, offset in enumerate(range(0, len(pcm), CHUNK_BYTES) if self.pace else ()):
-            self.port.write(pcm[offset : offset + CHUNK_BYTES])
-            # against the clock, so that sleeping late does not add up
-            time.sleep(max(0.0, start + (n + 1) * chunk_s - time.monotonic()))
         try:
             return self.wait_for(r"^result ", timeout_s, "result line")
         except LinkTimeout as exc:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import io
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
@@ -201,6 +200,8 @@ def plot(rows: list[dict[str, Any]]) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from model.plots import png_bytes
+
     baseline = rows[0]["test"]["total"]["accuracy"]
     panels = (
         ("weight bits", ("ptq", "qat")),
@@ -220,10 +221,9 @@ def plot(rows: list[dict[str, Any]]) -> bytes:
         ax.legend(fontsize=8)
     axes[0].set_ylabel("test accuracy")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    png = png_bytes(fig)
     plt.close(fig)
-    return buffer.getvalue()
+    return png
 
 
 def _list(kind):

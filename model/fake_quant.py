@@ -15,7 +15,7 @@ ties, which float weights and activations practically never hit.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -34,9 +34,6 @@ class Ranges:
     input: tuple[float, float]
     conv: tuple[float, float]
     logits: tuple[float, float]
-
-    def as_dict(self) -> dict[str, list[float]]:
-        return {k: list(v) for k, v in asdict(self).items()}
 
 
 def calibrate(model: TinyConv, features: np.ndarray, batch_size: int = 500) -> Ranges:

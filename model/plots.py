@@ -118,7 +118,8 @@ def _limits(clips: list[ClipViews]) -> dict[str, tuple[float, float]]:
     }
 
 
-def _png(fig) -> bytes:
+def png_bytes(fig) -> bytes:
+    """A figure as PNG bytes, at the resolution every figure of the project uses."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()
@@ -137,7 +138,7 @@ def plot_clips(clips: list[ClipViews], out: Path) -> list[Path]:
         fig, axes = plt.subplots(len(VIEWS), 1, figsize=(7, 14), constrained_layout=True)
         _draw(list(axes), clip, _limits([clip]), labels=True)
         path = out / f"{clip.name}.png"
-        atomic_write_bytes(path, _png(fig))
+        atomic_write_bytes(path, png_bytes(fig))
         plt.close(fig)
         written.append(path)
     compared = clips[:MAX_COMPARED]
@@ -149,7 +150,7 @@ def plot_clips(clips: list[ClipViews], out: Path) -> list[Path]:
         for column, clip in enumerate(compared):
             _draw(list(axes[:, column]), clip, limits, labels=column == 0)
         path = out / "comparison.png"
-        atomic_write_bytes(path, _png(fig))
+        atomic_write_bytes(path, png_bytes(fig))
         plt.close(fig)
         written.append(path)
     return written
@@ -174,7 +175,7 @@ def accuracy_bars(per_source: dict[str, dict[str, float]], out: Path) -> Path:
     ax.set_ylabel("test accuracy")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    atomic_write_bytes(out, _png(fig))
+    atomic_write_bytes(out, png_bytes(fig))
     plt.close(fig)
     return out
 
@@ -199,7 +200,7 @@ def stage_times(per_variant: dict[str, dict[str, float]], reference: dict[str, f
     ax.set_xlabel("ms at 64 MHz")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    atomic_write_bytes(out, _png(fig))
+    atomic_write_bytes(out, png_bytes(fig))
     plt.close(fig)
     return out
 

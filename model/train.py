@@ -245,6 +245,8 @@ def _curves_png(history: list[dict], cfg: TrainConfig, best_step: int) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from model.plots import png_bytes
+
     steps = [h["step"] for h in history]
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     ax.plot(steps, [h["train_accuracy"] for h in history], label="training (batches, augmented, dropout)")
@@ -257,10 +259,9 @@ def _curves_png(history: list[dict], cfg: TrainConfig, best_step: int) -> bytes:
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    png = png_bytes(fig)
     plt.close(fig)
-    return buffer.getvalue()
+    return png
 
 
 def _int_list(text: str) -> list[int]:
