@@ -116,7 +116,8 @@ def sources_digest(roots: tuple[Path, ...]) -> str:
     for root in roots:
         for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
             if path.is_file():
-                digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+                name = path.relative_to(config.ROOT) if path.is_relative_to(config.ROOT) else path
+                digest.update(name.as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -188,9 +189,17 @@ def corpus_stage(job: Job) -> dict:
     return write_record(job.out, "corpus", key, info | {"synthesised": True})
 
 
+def data_key(job: Job) -> str:
+    """The dataset as a cache key: relative to OUT when the pipeline made it there, so that a moved
+    or copied tree keeps its cache; a dataset of the user's own is named by its path."""
+    data = Path(job.data).resolve()
+    out = job.out.resolve()
+    return data.relative_to(out).as_posix() if data.is_relative_to(out) else str(data)
+
+
 def features_stage(job: Job) -> dict:
     key = {
-        "data": str(job.data),
+        "data": data_key(job),
         "corpus": job.keys.get("corpus"),
         "settings": job.settings,
         "pool": job.train_config.pool,
