@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -806,12 +807,21 @@ def write(generated: Generated, out_dir: Path) -> list[Path]:
     return paths
 
 
+def _c_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,30}", text):
+        raise argparse.ArgumentTypeError(f"must be a C identifier of at most 31 characters, got {text!r}")
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     from model.tflite_reader import read_model
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise BadInput(out, "--out names an existing file; it must be a directory")
     _, flatbuffer = read_model(args.model)
     generated = generate(flatbuffer, args.name, args.model)
-    paths = write(generated, Path(args.out))
+    paths = write(generated, out)
     summary = {**generated.summary(), "files": [str(p) for p in paths]}
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -834,6 +844,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--model", required=True, metavar="FILE.tflite", help="an int8 or float32 model")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for <name>.h and <name>.c")
-    parser.add_argument("--name", default="kws_model", help="C name prefix (default kws_model)")
+    parser.add_argument("--name", type=_c_name, default="kws_model", help="C name prefix (default kws_model)")
     parser.add_argument("--json", action="store_true", help="print a summary as JSON")
     parser.set_defaults(func=run)

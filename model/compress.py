@@ -36,6 +36,7 @@ from model import config
 from model.atomic import atomic_write_bytes, atomic_write_text
 from model.batches import TrainData
 from model.errors import BadInput
+from model.options import float_range, int_range, list_of, non_negative_int, positive_float, positive_int, threads
 
 
 @dataclass
@@ -226,17 +227,6 @@ def plot(rows: list[dict[str, Any]]) -> bytes:
     return png
 
 
-def _list(kind):
-    def parse(text: str) -> list:
-        try:
-            return [kind(v) for v in text.split(",") if v.strip()]
-        except ValueError:
-            message = f"expected a comma-separated list of {kind.__name__}, not {text!r}"
-            raise argparse.ArgumentTypeError(message) from None
-
-    return parse
-
-
 def _activation_bits(text: str) -> int | None:
     if text == "same":
         return None
@@ -307,7 +297,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", required=True, metavar="DIR", help="the dataset it was trained on")
     parser.add_argument("--out", required=True, metavar="DIR", help="where compress.json, report.md, compress.png go")
     parser.add_argument("--cache", metavar="DIR", help="feature cache (default: features/ next to the checkpoint)")
-    parser.add_argument("--bits", type=_list(int), default=d.bits, help="PTQ/QAT weight bits (default 8,6,4,3,2)")
+    parser.add_argument(
+        "--bits", type=list_of(int_range(2, 8)), default=d.bits, help="PTQ/QAT weight bits (default 8,6,4,3,2)"
+    )
     parser.add_argument(
         "--activation-bits",
         type=_activation_bits,
@@ -316,7 +308,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="PTQ/QAT activation bits, or 'same' as the weights (default 8)",
     )
     parser.add_argument(
-        "--sparsity", type=_list(float), default=d.sparsity, help="unstructured sparsities (default 0.5,0.75,0.9)"
+        "--sparsity",
+        type=list_of(float_range(0, 1, low_open=True, high_open=True)),
+        default=d.sparsity,
+        help="unstructured sparsities (default 0.5,0.75,0.9)",
     )
     parser.add_argument(
         "--prune-scope",
@@ -324,12 +319,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="layer|global",
         help="unstructured pruning: the same share of each layer, or conv and fc ranked together (default layer)",
     )
-    parser.add_argument("--channels", type=_list(int), default=d.channels, help="channels kept (default 6,4,2)")
     parser.add_argument(
-        "--finetune-steps", type=int, default=d.finetune_steps, help=f"QAT/fine-tuning steps ({d.finetune_steps})"
+        "--channels", type=list_of(positive_int), default=d.channels, help="channels kept (default 6,4,2)"
     )
-    parser.add_argument("--lr", type=float, default=d.lr, help=f"fine-tuning learning rate ({d.lr:g})")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument(
+        "--finetune-steps",
+        type=non_negative_int,
+        default=d.finetune_steps,
+        help=f"QAT/fine-tuning steps ({d.finetune_steps})",
+    )
+    parser.add_argument("--lr", type=positive_float, default=d.lr, help=f"fine-tuning learning rate ({d.lr:g})")
+    parser.add_argument("--threads", type=threads, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print compress.json")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)

@@ -16,6 +16,7 @@ import numpy as np
 
 from model import config
 from model.batches import Split
+from model.options import threads
 
 
 def predict(model, features: np.ndarray, batch_size: int = 1000) -> np.ndarray:
@@ -104,6 +105,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint", required=True, metavar="FILE", help="a model.pt written by kws train")
     parser.add_argument("--data", required=True, metavar="DIR", help="the dataset (Speech Commands layout)")
     parser.add_argument("--cache", metavar="DIR", help="feature cache (default: features/ next to the checkpoint)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--threads", type=threads, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print contract 4's metrics JSON")
     parser.set_defaults(func=run)

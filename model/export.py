@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from model import config
+from model.options import threads
 
 #: Representative examples the int8 converter calibrates activation ranges on.
 REPRESENTATIVE_SAMPLES = 500
@@ -186,6 +187,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="FILE.tflite", help="the flatbuffer to write")
     parser.add_argument("--float", action="store_true", help="float32 model instead of full-integer int8")
     parser.add_argument("--cache", metavar="DIR", help="feature cache (default: features/ next to the checkpoint)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--threads", type=threads, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)

@@ -26,7 +26,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from typing import Any
 from model import config
 from model.atomic import atomic_write_text
 from model.errors import BadInput
+from model.options import list_of, non_negative_int, positive_float, positive_int, threads
 
 STAGES = ("corpus", "features", "train", "export", "firmware", "emulate", "robot", "report")
 ROBOT_SCRIPT = config.ROOT / "robot_tests" / "run.py"
@@ -48,8 +48,6 @@ FIRMWARE_SOURCES = (
     config.FIRMWARE_DIR,
     *(config.ROOT / "model" / name for name in ("codegen.py", "tflite_reader.py", "quantization.py", "firmware.py")),
 )
-#: Directories in a compiler message (the build's temporary directory): the file name is enough.
-_TMP_PATH = re.compile(r"(?<![\w.])/\S*/(?=[^/\s]+:)")
 
 
 @dataclass(frozen=True)
@@ -306,14 +304,6 @@ def export_stage(job: Job) -> dict:
     return write_record(job.out, "export", key, info)
 
 
-def _build_error(exc: Exception) -> str:
-    """The first compiler or linker error line of a failed build, else the message's first line."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    errors = [line for line in lines if "error" in line.lower() and not line.startswith("firmware build failed")]
-    first = (errors or lines or [type(exc).__name__])[0]
-    return _TMP_PATH.sub("", first)[:300]
-
-
 def firmware_stage(job: Job) -> dict:
     """Every variant's firmware (reused while its model, kernels and the firmware sources are unchanged)
     and variants.json.
@@ -339,8 +329,8 @@ def firmware_stage(job: Job) -> dict:
         say("firmware", f"{variant.name}: building ({variant.dtype}, {variant.kernels} kernels)")
         try:
             size = build(model, directory, variant=variant.name, kernels=variant.kernels)
-        except (BadInput, RuntimeError) as exc:
-            reason = _build_error(exc)
+        except BadInput as exc:
+            reason = exc.reason
             say("firmware", f"{variant.name}: NOT BUILT: {reason}")
             variants[variant.name] = {"key": key, "error": reason}
             continue
@@ -501,10 +491,6 @@ def run_job(job: Job, stop_after: str = "report") -> int:
     return 1 if found else 0
 
 
-def _steps(text: str) -> list[int]:
-    return [int(v) for v in text.split(",")]
-
-
 def run(args: argparse.Namespace) -> int:
     from model.train import TrainConfig
 
@@ -544,19 +530,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", help="a dataset in Speech Commands layout (default: synthesise one)")
     parser.add_argument(
         "--per-word",
-        type=int,
+        type=positive_int,
         default=DEFAULT_PER_WORD,
         help=f"synthetic clips per keyword ({DEFAULT_PER_WORD}; other words a quarter)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of corpus, data pipeline and training (0)")
-    parser.add_argument("--steps", type=_steps, help="training steps per phase (default 12000,3000)")
-    parser.add_argument("--lr", type=lambda t: [float(v) for v in t.split(",")], help="learning rate per phase")
-    parser.add_argument("--pool", type=int, default=8, help="augmented versions per training clip (8)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for training (1)")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of corpus, data pipeline and training (0)"
+    )
+    parser.add_argument("--steps", type=list_of(positive_int), help="training steps per phase (default 12000,3000)")
+    parser.add_argument("--lr", type=list_of(positive_float), help="learning rate per phase")
+    parser.add_argument("--pool", type=positive_int, default=8, help="augmented versions per training clip (8)")
+    parser.add_argument("--threads", type=threads, default=1, help="torch CPU threads for training (1)")
     parser.add_argument("--backend", choices=("unicorn", "renode"), default="unicorn", help="emulator (unicorn)")
     parser.add_argument(
         "--variant-clips",
-        type=int,
+        type=non_negative_int,
         default=40,
         help="test clips emulated on int8-ref and float32 (default 40; 0: all); int8 runs the whole test split",
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import BadInput
+from model.options import non_negative_int, positive_int, threads
 
 
 def profile_model(model, device: str = "cpu", repeats: int = 100, warmup: int = 10) -> dict[str, Any]:
@@ -100,8 +101,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--checkpoint", required=True, metavar="FILE", help="a model.pt")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="default cpu")
-    parser.add_argument("--repeats", type=int, default=100, help="timed runs (default 100)")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed runs first (default 10)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--repeats", type=positive_int, default=100, help="timed runs (default 100)")
+    parser.add_argument("--warmup", type=non_negative_int, default=10, help="untimed runs first (default 10)")
+    parser.add_argument("--threads", type=threads, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import pickle
-import zipfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -88,15 +88,25 @@ def save_checkpoint(path: Path, model: TinyConv, train_config: dict[str, Any], *
     atomic_write_bytes(Path(path), buffer.getvalue())
 
 
+def _unreadable(exc: Exception) -> str:
+    """Why torch.load refused a file, in the user's terms rather than the unpickler's."""
+    if isinstance(exc, pickle.UnpicklingError) and "Weights only load failed" in str(exc):
+        return "not a TinyConv checkpoint: torch's safe loader refused it (not only tensors and plain values)"
+    first = next(iter(str(exc).strip().splitlines()), "")[:100]
+    return f"not a TinyConv checkpoint: unreadable ({type(exc).__name__}{': ' + first if first else ''})"
+
+
 def read_checkpoint(path: Path) -> dict[str, Any]:
     """The raw checkpoint dictionary; ``BadInput`` if the file is missing or not a checkpoint."""
     path = Path(path)
     if not path.is_file():
         raise BadInput(path, "no such checkpoint file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError) as exc:
-        raise BadInput(path, f"not a readable PyTorch checkpoint ({str(exc).splitlines()[0][:100]})") from None
+        with warnings.catch_warnings():  # the unpickler's warnings about odd files would add lines
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch.load reports damaged bytes through almost any exception type
+        raise BadInput(path, _unreadable(exc)) from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise BadInput(path, f"not a TinyConv checkpoint (expected format {CHECKPOINT_FORMAT!r})")
     return payload

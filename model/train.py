@@ -38,6 +38,16 @@ import numpy as np
 from model.atomic import atomic_write_bytes, atomic_write_text
 from model.batches import TrainData
 from model.errors import BadInput
+from model.options import (
+    float_range,
+    int_range,
+    list_of,
+    non_negative_int,
+    percent,
+    positive_float,
+    positive_int,
+    threads,
+)
 
 STATE_FORMAT = "kws-train-state/1"
 
@@ -69,6 +79,10 @@ class TrainConfig:
             raise ValueError(f"--stream-context is a fraction in [0, 1], not {self.stream_context}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}")
+        if self.validation_pct + self.testing_pct >= 100:
+            raise ValueError(
+                f"--validation-pct {self.validation_pct} and --testing-pct {self.testing_pct} leave no training split"
+            )
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -264,14 +278,6 @@ def _curves_png(history: list[dict], cfg: TrainConfig, best_step: int) -> bytes:
     return png
 
 
-def _int_list(text: str) -> list[int]:
-    return [int(v) for v in text.split(",")]
-
-
-def _float_list(text: str) -> list[float]:
-    return [float(v) for v in text.split(",")]
-
-
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     try:
         return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
@@ -306,27 +312,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", required=True, metavar="DIR", help="the dataset (Speech Commands layout)")
     parser.add_argument("--out", required=True, metavar="RUN", help="run directory (rerun to resume)")
     parser.add_argument("--cache", metavar="DIR", help="feature cache (default: RUN/features)")
-    parser.add_argument("--steps", type=_int_list, default=d.steps, help="steps per phase (default 12000,3000)")
-    parser.add_argument("--lr", type=_float_list, default=d.lr, help="learning rate per phase (default 0.001,0.0001)")
-    parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
-    parser.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer, help="default adam")
-    parser.add_argument("--channels", type=int, default=d.channels, help=f"conv channels (default {d.channels})")
-    parser.add_argument("--dropout", type=float, default=d.dropout, help=f"default {d.dropout}")
     parser.add_argument(
-        "--eval-every", type=int, default=d.eval_every, help=f"steps between validations ({d.eval_every})"
+        "--steps", type=list_of(positive_int), default=d.steps, help="steps per phase (default 12000,3000)"
     )
-    parser.add_argument("--seed", type=int, default=d.seed, help="seed of data, augmentation, training (0)")
-    parser.add_argument("--pool", type=int, default=d.pool, help=f"augmented versions per clip ({d.pool})")
+    parser.add_argument(
+        "--lr", type=list_of(positive_float), default=d.lr, help="learning rate per phase (default 0.001,0.0001)"
+    )
+    parser.add_argument("--batch-size", type=positive_int, default=d.batch_size, help=f"default {d.batch_size}")
+    parser.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer, help="default adam")
+    parser.add_argument(
+        "--channels", type=int_range(1, 256), default=d.channels, help=f"conv channels (default {d.channels})"
+    )
+    parser.add_argument(
+        "--dropout", type=float_range(0, 1, high_open=True), default=d.dropout, help=f"default {d.dropout}"
+    )
+    parser.add_argument(
+        "--eval-every", type=positive_int, default=d.eval_every, help=f"steps between validations ({d.eval_every})"
+    )
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=d.seed, help="seed of data, augmentation, training (0)"
+    )
+    parser.add_argument("--pool", type=positive_int, default=d.pool, help=f"augmented versions per clip ({d.pool})")
     parser.add_argument(
         "--stream-context",
-        type=float,
+        type=float_range(0, 1),
         default=d.stream_context,
         metavar="P",
         help=f"share of augmented versions computed after 0.5-2 s of background, as in a stream ({d.stream_context})",
     )
-    parser.add_argument("--silence-pct", type=int, default=d.silence_pct, help=f"default {d.silence_pct}")
-    parser.add_argument("--unknown-pct", type=int, default=d.unknown_pct, help=f"default {d.unknown_pct}")
-    parser.add_argument("--validation-pct", type=int, default=d.validation_pct, help=f"default {d.validation_pct}")
-    parser.add_argument("--testing-pct", type=int, default=d.testing_pct, help=f"default {d.testing_pct}")
-    parser.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads (default 1)")
+    parser.add_argument(
+        "--silence-pct", type=int_range(0, 1000), default=d.silence_pct, help=f"default {d.silence_pct}"
+    )
+    parser.add_argument(
+        "--unknown-pct", type=int_range(0, 1000), default=d.unknown_pct, help=f"default {d.unknown_pct}"
+    )
+    parser.add_argument("--validation-pct", type=percent, default=d.validation_pct, help=f"default {d.validation_pct}")
+    parser.add_argument("--testing-pct", type=percent, default=d.testing_pct, help=f"default {d.testing_pct}")
+    parser.add_argument("--threads", type=threads, default=d.threads, help="torch CPU threads (default 1)")
     parser.set_defaults(func=run)

@@ -100,3 +100,81 @@ def test_dataset_clip_longer_than_one_second_is_one_line(tmp_path):
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "dddd0004_nohash_0.wav" in lines[0] and "1.250 s long, at most 1 s" in lines[0]
     assert not (out / "report.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "reason"),
+    [
+        ("train --data D --out R --threads 0", "--threads", "between 1 and 256, got 0"),
+        ("train --data D --out R --channels 0", "--channels", "between 1 and 256, got 0"),
+        ("train --data D --out R --dropout 1.5", "--dropout", "in [0, 1), got 1.5"),
+        ("train --data D --out R --steps 100,-5", "--steps", "at least 1, got -5"),
+        ("train --data D --out R --lr 0.1,nan", "--lr", "finite number"),
+        ("train --data D --out R --stream-context 2", "--stream-context", "in [0, 1], got 2"),
+        ("train --data D --out R --testing-pct 101", "--testing-pct", "between 0 and 100"),
+        ("train --data D --out R --batch-size x", "--batch-size", "not an integer: 'x'"),
+        ("export --checkpoint C --data D --out F --threads 0", "--threads", "got 0"),
+        ("eval --checkpoint C --data D --threads 0", "--threads", "got 0"),
+        ("profile --checkpoint C --repeats 0", "--repeats", "at least 1, got 0"),
+        ("compress --checkpoint C --data D --out O --sparsity 0.5,1.0", "--sparsity", "in (0, 1), got 1"),
+        ("compress --checkpoint C --data D --out O --bits 8,1", "--bits", "between 2 and 8, got 1"),
+        ("compress --checkpoint C --data D --out O --channels 0", "--channels", "at least 1, got 0"),
+        ("data synth --out O --per-word 0", "--per-word", "at least 1, got 0"),
+        ("pipeline --out O --steps 10,", "--steps", "comma-separated"),
+        ("pipeline --out O --variant-clips -1", "--variant-clips", "at least 0, got -1"),
+    ],
+)
+def test_bad_option_values_stop_before_any_work(tmp_path, monkeypatch, capsys, argv, option, reason):
+    """Ranges are checked when the options are read: one line naming the option, exit 2, nothing written."""
+    from model.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv.split())
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and f"argument {option}: " in lines[0] and reason in lines[0], lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_split_percentages_that_leave_no_training_data_are_refused(tmp_path, capsys):
+    from model.cli import main
+
+    code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--validation-pct", "50",
+                 "--testing-pct", "50"])  # fmt: skip
+    assert code == 2
+    assert "leave no training split" in capsys.readouterr().err
+
+
+def _pickled_object(path):
+    import datetime
+    import pickle
+
+    path.write_bytes(pickle.dumps({"when": datetime.datetime(2026, 1, 1)}))
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda p: p.write_bytes(np.random.default_rng(0).bytes(3000)), "not a TinyConv checkpoint: "),
+        (lambda p: p.write_bytes(b""), "not a TinyConv checkpoint: unreadable"),
+        (_pickled_object, "not a TinyConv checkpoint: torch's safe loader refused it"),
+    ],
+)
+def test_a_file_that_is_no_checkpoint_is_one_line(tmp_path, capsys, make, reason):
+    from model.cli import main
+
+    bad = tmp_path / "model.pt"
+    make(bad)
+    assert main(["size", "--checkpoint", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"kws: {bad}: ") and reason in err, err
+
+
+def test_codegen_out_naming_a_file_is_refused(tmp_path, capsys):
+    from model.cli import main
+
+    existing = tmp_path / "existing"
+    existing.write_text("keep me")
+    assert main(["codegen", "--model", str(tmp_path / "m.tflite"), "--out", str(existing)]) == 2
+    assert "must be a directory" in capsys.readouterr().err and existing.read_text() == "keep me"

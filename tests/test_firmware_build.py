@@ -200,6 +200,19 @@ def test_overflow_is_refused(tmp_path: Path, region: str, arena: int, ballast: i
         firmware.make_firmware(model_dir, tmp_path / "out", variant="huge", subject=Path("m.tflite"))
 
 
+def test_a_compile_error_is_one_line_naming_the_model(tmp_path: Path) -> None:
+    """A build that fails for another reason than size says so in one line: the first compiler
+    error, without the build's temporary directories."""
+    model_dir = fixture_model(tmp_path / "model")
+    with (model_dir / "kws_model.c").open("a") as source:
+        source.write("int broken(void) { return undeclared_symbol; }\n")
+    with pytest.raises(BadInput) as error:
+        firmware.make_firmware(model_dir, tmp_path / "out", variant="broken", subject=Path("m.tflite"))
+    message = str(error.value)
+    assert message.startswith("m.tflite: the firmware does not build: kws_model.c:") and "\n" not in message
+    assert "undeclared_symbol" in message and "error" in message and str(tmp_path) not in message
+
+
 def test_other_board_and_boot_mode(tmp_path: Path) -> None:
     model_dir = fixture_model(tmp_path / "model")
     firmware.make_firmware(model_dir, tmp_path / "out", variant="nano", board="nano33ble", stream=False)

@@ -72,7 +72,7 @@ def _bad(path, mutate):
     ("make", "reason"),
     [
         (lambda p: None, "no such checkpoint file"),
-        (lambda p: p.write_bytes(b"not a checkpoint"), "not a readable PyTorch checkpoint"),
+        (lambda p: p.write_bytes(b"not a checkpoint"), "not a TinyConv checkpoint: "),
         (lambda p: torch.save({"weights": torch.zeros(3)}, p), "not a TinyConv checkpoint"),
         (lambda p: _bad(p, lambda c: c.update(channels=4)), "weights do not fit TinyConv with 4 channels"),
         (lambda p: _bad(p, lambda c: c["state_dict"].pop("fc.bias")), "weights do not fit"),

@@ -37,6 +37,7 @@ from model.atomic import atomic_directory
 from model.audio import wav_bytes
 from model.data.dataset import which_set
 from model.errors import BadInput
+from model.options import non_negative_int, positive_int
 
 #: Keywords first, then the other 33 words of Speech Commands v0.02, the "unknown" class (some
 #: are near misses: no/go, yes/left, off/up). With only a few other words, one near miss ("go")
@@ -348,13 +349,6 @@ def synthesize(
     }
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     summary = synthesize(
         Path(args.out), per_word=args.per_word, seed=args.seed, jobs=args.jobs, other_per_word=args.other_per_word
@@ -378,14 +372,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", required=True, help="output directory (replaced once the new corpus is complete)")
     parser.add_argument(
-        "--per-word", type=_positive, default=DEFAULT_PER_WORD, help=f"clips per keyword (default {DEFAULT_PER_WORD})"
+        "--per-word",
+        type=positive_int,
+        default=DEFAULT_PER_WORD,
+        help=f"clips per keyword (default {DEFAULT_PER_WORD})",
     )
     parser.add_argument(
         "--other-per-word",
-        type=_positive,
+        type=positive_int,
         help=f"clips per other (unknown) word (default: {round(100 * OTHER_WORD_SHARE)}%% of --per-word)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed: same seed, same bytes (default 0)")
-    parser.add_argument("--jobs", type=_positive, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed: same seed, same bytes (default 0)")
+    parser.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: all cores)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
