@@ -7,7 +7,10 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+
+from emulation.errors import InvalidFirmware
 
 
 @dataclass(frozen=True)
@@ -28,27 +31,63 @@ class FirmwareImage:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        with self.path.open("rb") as f:
-            elf = ELFFile(f)
-            if elf["e_machine"] != "EM_ARM":
-                raise ValueError(f"{self.path}: not an ARM ELF ({elf['e_machine']})")
-            self.segments = [
-                Segment(seg["p_paddr"], seg.data())
-                for seg in elf.iter_segments()
-                if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0
-            ]
-            self.symbols: dict[str, int] = {}
-            functions: list[Function] = []
-            symtab = elf.get_section_by_name(".symtab")
-            for sym in symtab.iter_symbols() if symtab else ():
-                if not sym.name or sym["st_shndx"] == "SHN_UNDEF":
-                    continue
-                self.symbols[sym.name] = sym["st_value"]
-                if sym["st_info"]["type"] == "STT_FUNC":
-                    functions.append(Function(sym.name, sym["st_value"] & ~1, sym["st_size"]))
-        functions.sort(key=lambda fn: fn.start)
-        self.functions = functions
-        self._starts = [fn.start for fn in functions]
+        try:
+            with self.path.open("rb") as f:
+                self._load(ELFFile(f))
+        except FileNotFoundError:
+            raise InvalidFirmware(f"{self.path}: no such ELF file") from None
+        except InvalidFirmware:
+            raise
+        except (ELFError, struct.error, ValueError, EOFError) as exc:
+            raise InvalidFirmware(f"{self.path}: not a readable ELF file ({exc or type(exc).__name__})") from None
+        self._check_vectors()
+        self.functions.sort(key=lambda fn: fn.start)
+        self._starts = [fn.start for fn in self.functions]
+
+    def _load(self, elf: ELFFile) -> None:
+        self._check_header(elf)
+        self.segments = []
+        for seg in elf.iter_segments():
+            if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
+                continue
+            data = seg.data()
+            if len(data) != seg["p_filesz"]:
+                raise InvalidFirmware(
+                    f"{self.path}: truncated: a segment needs {seg['p_filesz']} bytes, has {len(data)}"
+                )
+            self.segments.append(Segment(seg["p_paddr"], data))
+        self.symbols: dict[str, int] = {}
+        self.functions: list[Function] = []
+        symtab = elf.get_section_by_name(".symtab")
+        for sym in symtab.iter_symbols() if symtab else ():
+            if not sym.name or sym["st_shndx"] == "SHN_UNDEF":
+                continue
+            self.symbols[sym.name] = sym["st_value"]
+            if sym["st_info"]["type"] == "STT_FUNC":
+                self.functions.append(Function(sym.name, sym["st_value"] & ~1, sym["st_size"]))
+
+    def _check_header(self, elf: ELFFile) -> None:
+        """A 32-bit little-endian ARM executable. Its entry point is not checked: a Cortex-M starts
+        from the vector table (see _check_vectors), and many linker scripts leave e_entry unset."""
+        if elf.elfclass != 32:
+            raise InvalidFirmware(f"{self.path}: a {elf.elfclass}-bit ELF, not a Cortex-M firmware")
+        if not elf.little_endian:
+            raise InvalidFirmware(f"{self.path}: a big-endian ELF; the nRF52840 is little-endian")
+        if elf["e_machine"] != "EM_ARM":
+            raise InvalidFirmware(f"{self.path}: built for {elf['e_machine']}, not an ARM Cortex-M")
+        if elf["e_type"] != "ET_EXEC":
+            raise InvalidFirmware(f"{self.path}: {elf['e_type']}, not a linked executable")
+
+    def _check_vectors(self) -> None:
+        """A Cortex-M starts from the vector table at 0x0: it must be loaded, and its reset vector
+        must point at loaded Thumb code."""
+        if not any(seg.address <= 0 and len(seg.data) >= 8 for seg in self.segments):
+            raise InvalidFirmware(f"{self.path}: no vector table at 0x00000000 (nothing is loaded there)")
+        _, pc = struct.unpack("<II", self.read(0, 8))
+        if not pc & 1:
+            raise InvalidFirmware(f"{self.path}: reset vector 0x{pc:08x} is not Thumb code (Cortex-M)")
+        if not any(seg.address <= pc & ~1 < seg.address + len(seg.data) for seg in self.segments):
+            raise InvalidFirmware(f"{self.path}: reset vector 0x{pc:08x} points outside the loaded image")
 
     def read(self, address: int, size: int) -> bytes:
         """Bytes of the loaded image at a physical address (zeros where nothing is loaded)."""

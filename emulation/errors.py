@@ -32,6 +32,10 @@ class EmulationError(RuntimeError):
     """Base class of the emulation package's errors."""
 
 
+class InvalidFirmware(EmulationError, ValueError):
+    """The file is not a firmware image the emulators can run (message: ``path: reason``)."""
+
+
 class BackendUnavailable(EmulationError):
     """The requested backend cannot run on this machine."""
 

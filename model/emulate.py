@@ -37,22 +37,24 @@ def clip_record(wav: Path, run) -> dict[str, Any]:
 
 
 def check_elf(elf: Path) -> Path:
-    """``elf`` if it is an ELF file, else BadInput."""
+    """``elf`` if it is a Cortex-M firmware ELF (class, machine, entry, vector table), else BadInput."""
+    from emulation.elf import FirmwareImage
+    from emulation.errors import InvalidFirmware
+
     try:
-        magic = elf.read_bytes()[:4]
-    except FileNotFoundError:
-        raise BadInput(elf, "no such ELF file") from None
+        FirmwareImage(elf)
+    except InvalidFirmware as exc:
+        raise BadInput(None, str(exc)) from None
     except OSError as exc:
         raise BadInput(elf, f"cannot read: {exc.strerror}") from None
-    if magic != b"\x7fELF":
-        raise BadInput(elf, "not an ELF file")
     return elf
 
 
 def emulate_wavs(elf: Path, wavs: list[Path], backend: str):
-    """Yield the contract-4 record of each WAV; every WAV is checked before the first run."""
+    """Yield the contract-4 record of each WAV; every WAV is checked before the first run. A run
+    that faults or ends without a result line is BadInput naming the ELF and what it printed last."""
     from emulation.clip import run_clip
-    from emulation.errors import BackendUnavailable
+    from emulation.errors import BackendUnavailable, EmulationError
     from model.audio import pad_or_trim, read_wav
 
     check_elf(elf)
@@ -62,6 +64,8 @@ def emulate_wavs(elf: Path, wavs: list[Path], backend: str):
             run = run_clip(elf, pcm.astype("<i2").tobytes(), backend)
         except BackendUnavailable as exc:
             raise BadInput(None, f"--backend {backend}: {exc}") from None
+        except EmulationError as exc:
+            raise BadInput(None, f"{' '.join(str(exc).split())} (clip {wav})") from None
         yield clip_record(wav, run)
 
 
