@@ -7,7 +7,10 @@ RECORDS = ("boot", "result", "heard", "profile", "fault", "ok", "error")
 
 def parse_line(line: str) -> tuple[str, dict[str, str]]:
     """The record type and the fields of one line; ValueError when it is not a protocol line."""
-    record, *pairs = line.strip().split()
+    words = line.split()
+    if not words:
+        raise ValueError(f"not a protocol line (empty): {line!r}")
+    record, *pairs = words
     if record not in RECORDS:
         raise ValueError(f"not a protocol line (unknown record {record!r}): {line!r}")
     fields = {}
