@@ -186,12 +186,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="NN kernels: cortex_m4, the nRF52840's DSP kernels (default); reference, the portable C ones "
         "(bit-exact too, but ~11.7 M instructions per int8 inference: too slow for real time)",
     )
-    parser.add_argument("--board", choices=BOARDS, default="dk", help="pin assignment (see firmware/README.md)")
+    parser.add_argument(
+        "--board", choices=BOARDS, default="dk", help="pin assignment (default dk; see firmware/README.md)"
+    )
     parser.add_argument(
         "--boot-mode",
         choices=("stream", "clip"),
         default="stream",
-        help="stream: recognise PDM audio from boot; clip: wait for UART commands",
+        help="stream: recognise PDM audio from boot (default); clip: wait for UART commands",
     )
     parser.add_argument("--json", action="store_true", help="print size.json to stdout")
     parser.set_defaults(func=run)

@@ -224,9 +224,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="a folder of WAV files, or a Speech Commands dataset (its test split)",
     )
-    parser.add_argument("--target", choices=sorted(TARGETS), default="host", help="where the generated C runs")
+    parser.add_argument(
+        "--target", choices=sorted(TARGETS), default="host", help="where the generated C runs (default host)"
+    )
     parser.add_argument("--elf", metavar="FILE", help="verify this firmware ELF, run in an emulator, instead")
-    parser.add_argument("--backend", choices=("unicorn", "renode"), default="unicorn", help="emulator for --elf")
+    parser.add_argument(
+        "--backend", choices=("unicorn", "renode"), default="unicorn", help="emulator for --elf (default unicorn)"
+    )
     parser.add_argument("--kernels", default="reference", help="kernel set: reference or cortex_m4 (default reference)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)

@@ -178,3 +178,26 @@ def test_codegen_out_naming_a_file_is_refused(tmp_path, capsys):
     existing.write_text("keep me")
     assert main(["codegen", "--model", str(tmp_path / "m.tflite"), "--out", str(existing)]) == 2
     assert "must be a directory" in capsys.readouterr().err and existing.read_text() == "keep me"
+
+
+def _options_with_defaults(parser, path=("kws",)):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options_with_defaults(sub, (*path, name))
+        elif action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+            yield " ".join(path), action
+
+
+def test_every_default_is_shown_in_help():
+    """Each option with a default says it in its help: '(default X)', 'default X' or '(X...'."""
+    from model.cli import build_parser
+
+    silent = []
+    for command, action in _options_with_defaults(build_parser()):
+        default = ",".join(map(str, action.default)) if isinstance(action.default, list) else str(action.default)
+        if "default" not in (action.help or "") and f"({default}" not in (action.help or ""):
+            silent.append(f"{command} {action.option_strings[-1]}")
+    assert not silent, silent
