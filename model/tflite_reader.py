@@ -1,70 +1,40 @@
-"""A minimal reader of TFLite flatbuffers: what the code generator needs, without TensorFlow.
+"""The TFLite flatbuffers the code generator reads, through the classes generated from TFLite's
+``schema.fbs`` by flatc (the ``tflite`` package ships them), without TensorFlow.
 
-Reads the tensors (shape, type, constant data, quantization), the operators of the first subgraph
+Reads the tensors (shape, type, constant data, quantization), the operators of the one subgraph
 (builtin code, inputs, outputs and the options of the ops the generator knows) and the model's
-inputs and outputs. Field numbers follow TFLite's ``schema.fbs``. Anything malformed raises
+inputs and outputs into plain dataclasses. Generated accessors trust the bytes they are given, so
+every count and offset is checked against the buffer first: anything malformed raises
 ``BadInput`` naming the file.
 """
 
 from __future__ import annotations
 
-import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tflite
 
 from model.errors import BadInput
 
-#: TensorType → numpy dtype (the types a TinyConv-family model can hold).
+
+def _names(enum: type) -> dict[int, str]:
+    """Value → name of a generated schema enum (a class of int constants)."""
+    return {value: name for name, value in vars(enum).items() if name.isupper() and isinstance(value, int)}
+
+
+#: TensorType → numpy dtype, for the types numpy can hold as they are stored.
 TENSOR_TYPES: dict[int, str] = {
-    0: "float32",
-    1: "float16",
-    2: "int32",
-    3: "uint8",
-    4: "int64",
-    6: "bool",
-    7: "int16",
-    9: "int8",
-    10: "float64",
-    15: "uint32",
-    16: "uint16",
+    code: name.lower()
+    for code, name in _names(tflite.TensorType).items()
+    if name in ("FLOAT32", "FLOAT16", "FLOAT64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "BOOL")
 }
-#: BuiltinOperator codes → names, for the ops generated here and for readable errors about others.
-BUILTIN_OPS: dict[int, str] = {
-    0: "ADD",
-    1: "AVERAGE_POOL_2D",
-    2: "CONCATENATION",
-    3: "CONV_2D",
-    4: "DEPTHWISE_CONV_2D",
-    6: "DEQUANTIZE",
-    9: "FULLY_CONNECTED",
-    14: "LOGISTIC",
-    17: "MAX_POOL_2D",
-    18: "MUL",
-    19: "RELU",
-    21: "RELU6",
-    22: "RESHAPE",
-    25: "SOFTMAX",
-    28: "TANH",
-    32: "CUSTOM",
-    34: "PAD",
-    39: "TRANSPOSE",
-    40: "MEAN",
-    41: "SUB",
-    45: "SQUEEZE",
-    49: "STRIDED_SLICE",
-    50: "LOG_SOFTMAX",
-    60: "PADV2",
-    67: "TRANSPOSE_CONV",
-    97: "LEAKY_RELU",
-    114: "QUANTIZE",
-    126: "BATCH_MATMUL",
-}
-#: ActivationFunctionType → name.
-ACTIVATIONS: dict[int, str] = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
-_PADDING = {0: "SAME", 1: "VALID"}
+BUILTIN_OPS: dict[int, str] = _names(tflite.BuiltinOperator)
+ACTIVATIONS: dict[int, str] = _names(tflite.ActivationFunctionType)
+_PADDING: dict[int, str] = _names(tflite.Padding)
 
 
 def op_name(code: int) -> str:
@@ -117,179 +87,183 @@ class Model:
     outputs: tuple[int, ...]
 
 
-class _Table:
-    """A flatbuffer table at ``pos`` of ``buf``: fields by number, with bounds checks."""
+class _Checked:
+    """Bounds checks for the generated accessors, which read whatever offsets the bytes hold."""
 
-    def __init__(self, reader: _Reader, pos: int) -> None:
-        self.r = reader
-        self.pos = pos
-        vtable = pos - reader.i32(pos)
-        self.vsize = reader.u16(vtable)
-        self.vtable = vtable
-
-    def _offset(self, number: int) -> int:
-        slot = 4 + 2 * number
-        return self.r.u16(self.vtable + slot) if slot < self.vsize else 0
-
-    def scalar(self, number: int, fmt: str, default: Any = 0) -> Any:
-        off = self._offset(number)
-        return self.r.unpack(fmt, self.pos + off) if off else default
-
-    def _indirect(self, number: int) -> int | None:
-        off = self._offset(number)
-        if not off:
-            return None
-        at = self.pos + off
-        return at + self.r.u32(at)
-
-    def table(self, number: int) -> _Table | None:
-        at = self._indirect(number)
-        return None if at is None else _Table(self.r, at)
-
-    def vector(self, number: int, fmt: str) -> tuple:
-        at = self._indirect(number)
-        if at is None:
-            return ()
-        n = self.r.u32(at)
-        size = struct.calcsize(fmt)
-        self.r.check(at + 4, n * size)
-        return struct.unpack_from(f"<{n}{fmt}", self.r.buf, at + 4)
-
-    def bytes(self, number: int) -> bytes:
-        at = self._indirect(number)
-        if at is None:
-            return b""
-        n = self.r.u32(at)
-        self.r.check(at + 4, n)
-        return bytes(self.r.buf[at + 4 : at + 4 + n])
-
-    def string(self, number: int) -> str:
-        return self.bytes(number).decode("utf-8", errors="replace")
-
-    def tables(self, number: int) -> list[_Table]:
-        at = self._indirect(number)
-        if at is None:
-            return []
-        n = self.r.u32(at)
-        self.r.check(at + 4, 4 * n)
-        return [_Table(self.r, at + 4 + 4 * i + self.r.u32(at + 4 + 4 * i)) for i in range(n)]
-
-
-class _Reader:
     def __init__(self, buf: bytes, path: str) -> None:
         self.buf = buf
         self.path = path
 
-    def check(self, pos: int, size: int) -> None:
-        if pos < 0 or pos + size > len(self.buf):
-            raise BadInput(self.path, "malformed TFLite flatbuffer (offset out of range)")
+    def fail(self, reason: str = "offset out of range") -> BadInput:
+        return BadInput(self.path, f"malformed TFLite flatbuffer ({reason})")
 
-    def unpack(self, fmt: str, pos: int) -> Any:
-        self.check(pos, struct.calcsize(fmt))
-        return struct.unpack_from("<" + fmt, self.buf, pos)[0]
+    def count(self, n: int, item_bytes: int = 4) -> int:
+        """A vector length that fits in the file (a damaged one could claim billions of entries)."""
+        if not 0 <= n * item_bytes <= len(self.buf):
+            raise self.fail(f"a vector claims {n} entries")
+        return n
 
-    def u16(self, pos: int) -> int:
-        return self.unpack("H", pos)
-
-    def u32(self, pos: int) -> int:
-        return self.unpack("I", pos)
-
-    def i32(self, pos: int) -> int:
-        return self.unpack("i", pos)
+    def array(self, values: Any) -> np.ndarray:
+        """A generated ``...AsNumpy()`` result: 0 when the vector is absent."""
+        return np.zeros(0, dtype=np.int32) if isinstance(values, int) else values
 
 
-def _options(op_code: int, table: _Table | None) -> dict[str, Any]:
-    """The builtin options of the ops the generator handles (defaults per schema.fbs)."""
-    t = table
-    if op_code == 3:  # Conv2DOptions
-        return {
-            "padding": _PADDING.get(t.scalar(0, "b") if t else 0, "?"),
-            "stride_w": t.scalar(1, "i") if t else 0,
-            "stride_h": t.scalar(2, "i") if t else 0,
-            "activation": ACTIVATIONS.get(t.scalar(3, "b") if t else 0, "?"),
-            "dilation_w": t.scalar(4, "i", 1) if t else 1,
-            "dilation_h": t.scalar(5, "i", 1) if t else 1,
-        }
-    if op_code == 4:  # DepthwiseConv2DOptions
-        return {
-            "padding": _PADDING.get(t.scalar(0, "b") if t else 0, "?"),
-            "stride_w": t.scalar(1, "i") if t else 0,
-            "stride_h": t.scalar(2, "i") if t else 0,
-            "depth_multiplier": t.scalar(3, "i") if t else 0,
-            "activation": ACTIVATIONS.get(t.scalar(4, "b") if t else 0, "?"),
-            "dilation_w": t.scalar(5, "i", 1) if t else 1,
-            "dilation_h": t.scalar(6, "i", 1) if t else 1,
-        }
-    if op_code == 9:  # FullyConnectedOptions
-        return {
-            "activation": ACTIVATIONS.get(t.scalar(0, "b") if t else 0, "?"),
-            "weights_format": t.scalar(1, "b") if t else 0,
-            "keep_num_dims": bool(t.scalar(2, "B")) if t else False,
-        }
-    if op_code == 25:  # SoftmaxOptions
-        return {"beta": t.scalar(0, "f", 0.0) if t else 0.0}
-    return {}
+def _conv(o: tflite.Conv2DOptions) -> dict[str, Any]:
+    return {
+        "padding": _PADDING.get(o.Padding(), "?"),
+        "stride_w": o.StrideW(),
+        "stride_h": o.StrideH(),
+        "activation": ACTIVATIONS.get(o.FusedActivationFunction(), "?"),
+        "dilation_w": o.DilationWFactor(),
+        "dilation_h": o.DilationHFactor(),
+    }
+
+
+def _depthwise(o: tflite.DepthwiseConv2DOptions) -> dict[str, Any]:
+    return {
+        "padding": _PADDING.get(o.Padding(), "?"),
+        "stride_w": o.StrideW(),
+        "stride_h": o.StrideH(),
+        "depth_multiplier": o.DepthMultiplier(),
+        "activation": ACTIVATIONS.get(o.FusedActivationFunction(), "?"),
+        "dilation_w": o.DilationWFactor(),
+        "dilation_h": o.DilationHFactor(),
+    }
+
+
+def _fully_connected(o: tflite.FullyConnectedOptions) -> dict[str, Any]:
+    return {
+        "activation": ACTIVATIONS.get(o.FusedActivationFunction(), "?"),
+        "weights_format": o.WeightsFormat(),
+        "keep_num_dims": bool(o.KeepNumDims()),
+    }
+
+
+#: Builtin code → (options table type, its generated class, what the generator reads of it).
+_OPTIONS: dict[int, tuple[int, type, Callable[[Any], dict[str, Any]]]] = {
+    tflite.BuiltinOperator.CONV_2D: (tflite.BuiltinOptions.Conv2DOptions, tflite.Conv2DOptions, _conv),
+    tflite.BuiltinOperator.DEPTHWISE_CONV_2D: (
+        tflite.BuiltinOptions.DepthwiseConv2DOptions,
+        tflite.DepthwiseConv2DOptions,
+        _depthwise,
+    ),
+    tflite.BuiltinOperator.FULLY_CONNECTED: (
+        tflite.BuiltinOptions.FullyConnectedOptions,
+        tflite.FullyConnectedOptions,
+        _fully_connected,
+    ),
+    tflite.BuiltinOperator.SOFTMAX: (
+        tflite.BuiltinOptions.SoftmaxOptions,
+        tflite.SoftmaxOptions,
+        lambda o: {"beta": o.Beta()},
+    ),
+}
+
+
+def _options(code: int, op: tflite.Operator) -> dict[str, Any]:
+    """The builtin options of the ops the generator handles; schema defaults when absent."""
+    if code not in _OPTIONS:
+        return {}
+    kind, cls, read = _OPTIONS[code]
+    table = op.BuiltinOptions() if op.BuiltinOptionsType() == kind else None
+    options = cls()
+    if table is None:  # an empty table: every field reads its schema default
+        options.Init(bytearray(b"\x04\x00\x04\x00\x04\x00\x00\x00"), 4)
+    else:
+        options.Init(table.Bytes, table.Pos)
+    return read(options)
+
+
+def _op_codes(model: tflite.Model, c: _Checked) -> list[int]:
+    codes = []
+    for i in range(c.count(model.OperatorCodesLength())):
+        code = model.OperatorCodes(i)
+        codes.append(max(code.DeprecatedBuiltinCode(), code.BuiltinCode()))
+    return codes
+
+
+def _constant(model: tflite.Model, t: tflite.Tensor, index: int, dtype: str, c: _Checked) -> np.ndarray | None:
+    """A tensor's constant contents, shaped; None for activations (buffer 0 or an empty buffer)."""
+    buffer_index = t.Buffer()
+    if not 0 < buffer_index < c.count(model.BuffersLength()):
+        return None
+    buffer = model.Buffers(buffer_index)
+    if buffer.Offset() > 1:
+        raise BadInput(c.path, f"tensor {index} keeps its data outside the flatbuffer (unsupported)")
+    raw = c.array(buffer.DataAsNumpy())
+    if raw.size == 0:
+        return None
+    data = np.frombuffer(raw.tobytes(), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+    shape = tuple(int(d) for d in c.array(t.ShapeAsNumpy()))
+    if data.size != int(np.prod(shape, dtype=np.int64)):
+        raise BadInput(c.path, f"tensor {index} has {data.size} values for shape {list(shape)}")
+    return data.reshape(shape)
+
+
+def _quantization(t: tflite.Tensor, c: _Checked) -> Quantization | None:
+    q = t.Quantization()
+    if q is None:
+        return None
+    scale = c.array(q.ScaleAsNumpy()).astype(np.float32)
+    if scale.size == 0:
+        return None
+    zero_point = c.array(q.ZeroPointAsNumpy()).astype(np.int64)
+    if zero_point.size == 0:
+        zero_point = np.zeros(scale.size, dtype=np.int64)
+    return Quantization(scale, zero_point, q.QuantizedDimension())
+
+
+def _tensors(model: tflite.Model, graph: tflite.SubGraph, c: _Checked) -> list[Tensor]:
+    tensors = []
+    for index in range(c.count(graph.TensorsLength())):
+        t = graph.Tensors(index)
+        if t.Type() not in TENSOR_TYPES:
+            name = _names(tflite.TensorType).get(t.Type(), str(t.Type()))
+            raise BadInput(c.path, f"tensor {index} has unsupported type {name}")
+        dtype = TENSOR_TYPES[t.Type()]
+        shape = tuple(int(d) for d in c.array(t.ShapeAsNumpy()))
+        name = (t.Name() or b"").decode("utf-8", errors="replace")
+        tensors.append(Tensor(index, name, shape, dtype, _constant(model, t, index, dtype, c), _quantization(t, c)))
+    return tensors
+
+
+def _operators(graph: tflite.SubGraph, codes: list[int], n_tensors: int, c: _Checked) -> list[Operator]:
+    operators = []
+    for index in range(c.count(graph.OperatorsLength())):
+        op = graph.Operators(index)
+        if op.OpcodeIndex() >= len(codes):
+            raise BadInput(c.path, f"operator {index} refers to missing operator code {op.OpcodeIndex()}")
+        code = codes[op.OpcodeIndex()]
+        inputs = tuple(int(i) for i in c.array(op.InputsAsNumpy()))
+        outputs = tuple(int(i) for i in c.array(op.OutputsAsNumpy()))
+        operator = Operator(index, code, inputs, outputs, _options(code, op))
+        if any(not -1 <= i < n_tensors for i in (*inputs, *outputs)):
+            missing = next(i for i in (*inputs, *outputs) if not -1 <= i < n_tensors)
+            raise BadInput(c.path, f"operator {index} ({operator.name}) refers to missing tensor {missing}")
+        operators.append(operator)
+    return operators
 
 
 def parse_model(buf: bytes, path: str | Path = "<model>") -> Model:
     """Parse a .tflite flatbuffer held in ``buf``; ``path`` names it in errors."""
-    path = str(path)
-    if len(buf) < 8 or buf[4:8] != b"TFL3":
-        raise BadInput(path, "not a TFLite flatbuffer (no TFL3 identifier)")
-    reader = _Reader(buf, path)
+    c = _Checked(bytes(buf), str(path))
+    if len(c.buf) < 8 or not tflite.Model.ModelBufferHasIdentifier(c.buf, 0):
+        raise BadInput(c.path, "not a TFLite flatbuffer (no TFL3 identifier)")
     try:
-        root = _Table(reader, reader.u32(0))
-        buffers = root.tables(4)
-        codes = []
-        for code in root.tables(1):
-            deprecated = code.scalar(0, "b")
-            codes.append(max(deprecated, code.scalar(3, "i")))
-        subgraphs = root.tables(2)
-        if len(subgraphs) != 1:
-            raise BadInput(path, f"{len(subgraphs)} subgraphs; only single-subgraph models are supported")
-        graph = subgraphs[0]
-        tensors = []
-        for index, t in enumerate(graph.tables(0)):
-            type_code = t.scalar(1, "b")
-            if type_code not in TENSOR_TYPES:
-                raise BadInput(path, f"tensor {index} has unsupported type code {type_code}")
-            dtype = TENSOR_TYPES[type_code]
-            shape = tuple(int(d) for d in t.vector(0, "i"))
-            buffer_index = t.scalar(2, "I")
-            data = None
-            if 0 < buffer_index < len(buffers):
-                raw = buffers[buffer_index].bytes(0)
-                if buffers[buffer_index].scalar(1, "Q") > 1:
-                    raise BadInput(path, f"tensor {index} keeps its data outside the flatbuffer (unsupported)")
-                if raw:
-                    data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
-                    if data.size != int(np.prod(shape, dtype=np.int64)):
-                        raise BadInput(path, f"tensor {index} has {data.size} values for shape {list(shape)}")
-                    data = data.reshape(shape)
-            quantization = None
-            q = t.table(4)
-            if q is not None:
-                scale = np.array(q.vector(2, "f"), dtype=np.float32)
-                if scale.size:
-                    zero_point = np.array(q.vector(3, "q"), dtype=np.int64)
-                    if zero_point.size == 0:
-                        zero_point = np.zeros(scale.size, dtype=np.int64)
-                    quantization = Quantization(scale, zero_point, q.scalar(6, "i"))
-            tensors.append(Tensor(index, t.string(3), shape, dtype, data, quantization))
-        operators = []
-        for index, op in enumerate(graph.tables(3)):
-            opcode_index = op.scalar(0, "I")
-            if opcode_index >= len(codes):
-                raise BadInput(path, f"operator {index} refers to missing operator code {opcode_index}")
-            code = codes[opcode_index]
-            operators.append(Operator(index, code, op.vector(1, "i"), op.vector(2, "i"), _options(code, op.table(4))))
-        for op in operators:
-            for i in (*op.inputs, *op.outputs):
-                if i >= len(tensors) or i < -1:
-                    raise BadInput(path, f"operator {op.index} ({op.name}) refers to missing tensor {i}")
-        return Model(tensors, operators, graph.vector(1, "i"), graph.vector(2, "i"))
-    except struct.error:
-        raise BadInput(path, "malformed TFLite flatbuffer") from None
+        model = tflite.Model.GetRootAs(c.buf, 0)
+        codes = _op_codes(model, c)
+        if c.count(model.SubgraphsLength()) != 1:
+            raise BadInput(c.path, f"{model.SubgraphsLength()} subgraphs; only single-subgraph models are supported")
+        graph = model.Subgraphs(0)
+        tensors = _tensors(model, graph, c)
+        operators = _operators(graph, codes, len(tensors), c)
+        inputs = tuple(int(i) for i in c.array(graph.InputsAsNumpy()))
+        outputs = tuple(int(i) for i in c.array(graph.OutputsAsNumpy()))
+        return Model(tensors, operators, inputs, outputs)
+    except BadInput:
+        raise
+    except Exception:  # the generated accessors meet damage as IndexError, struct.error, ValueError, ...
+        raise c.fail() from None
 
 
 def read_model(path: str | Path) -> tuple[Model, bytes]:
