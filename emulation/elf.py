@@ -29,7 +29,9 @@ class Function:
 class FirmwareImage:
     """An ARM ELF reduced to what an emulator needs."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, boots: bool = True) -> None:
+        """``boots``: the image is a firmware that starts from its vector table at 0x0 (checked);
+        False for a bare code image that a harness calls into."""
         self.path = Path(path)
         try:
             with self.path.open("rb") as f:
@@ -40,7 +42,8 @@ class FirmwareImage:
             raise
         except (ELFError, struct.error, ValueError, EOFError) as exc:
             raise InvalidFirmware(f"{self.path}: not a readable ELF file ({exc or type(exc).__name__})") from None
-        self._check_vectors()
+        if boots:
+            self._check_vectors()
         self.functions.sort(key=lambda fn: fn.start)
         self._starts = [fn.start for fn in self.functions]
 

@@ -46,7 +46,7 @@ LATENCY_REPEATS = 200
 #: What a firmware build is made of besides the model: its C sources and the code generator.
 FIRMWARE_SOURCES = (
     config.FIRMWARE_DIR,
-    *(config.ROOT / "model" / name for name in ("codegen.py", "tflite_reader.py", "quantization.py", "firmware.py")),
+    *(config.ROOT / "model" / name for name in ("codegen", "tflite_reader.py", "quantization.py", "firmware.py")),
 )
 
 

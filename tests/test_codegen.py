@@ -52,7 +52,7 @@ def test_tinyconv_plan(tmp_path_factory, channels):
 def test_m4_layouts_feed_the_kernels_the_same_sums():
     """The fc's interleaved weights, read as the kernel reads them, and the blocked conv order
     give the same dot products as the plain layouts."""
-    from model.m4_layout import blocked_order, fc_interleave, smlad_pairs
+    from model.codegen.m4_layout import blocked_order, fc_interleave, smlad_pairs
 
     rng = np.random.default_rng(0)
     out_h, out_w, out_c, outputs = 3, 8, 5, 8

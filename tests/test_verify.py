@@ -15,7 +15,8 @@ pytest.importorskip("torch")
 from test_export import edge_features, exported, realistic_features
 from wavs import pcm16, tone
 
-from model import config, m4_layout
+from model import config
+from model.codegen import m4_layout
 from model.verify import HostTarget, compare
 
 
@@ -66,9 +67,9 @@ def test_verify_cli_on_wav_folder(tmp_path_factory, tmp_path, capsys):
 
 def test_cortex_m4_fallback_paths_bit_exact(tmp_path_factory, monkeypatch):
     """The fast conv's other paths (NHWC output, general requantization) on the host."""
-    from model import codegen
+    from model.codegen import conv
 
-    monkeypatch.setattr(codegen._Generator, "fc_consumer", lambda self, y: None)
+    monkeypatch.setattr(conv, "fc_consumer", lambda g, y: None)
     monkeypatch.setattr(m4_layout, "fast_requant", lambda *args: None)
     flatbuffer = exported(tmp_path_factory, 5, "int8")
     target = HostTarget(flatbuffer, "cortex_m4")
@@ -264,7 +265,7 @@ def test_requantize_shortcut_on_cortex_m4_instructions(tmp_path, requantize_case
     uc.mem_map(0x20000000, 1 << 16)  # stack
     data, size = 0x60000000, 32 << 20
     uc.mem_map(data, size)
-    image = FirmwareImage(elf)
+    image = FirmwareImage(elf, boots=False)
     for segment in image.segments:
         uc.mem_write(segment.address, segment.data)
     arrays = [np.ascontiguousarray(a, dtype="<i4") for a in (acc, multiplier, shift, k)]
