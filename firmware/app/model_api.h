@@ -1,7 +1,7 @@
 /*
  * model_api.h - everything the application takes from the generated model.
  *
- * model/codegen.py emits kws_model.h / kws_model.c into MODEL_DIR; this header
+ * model/codegen/ emits kws_model.h / kws_model.c into MODEL_DIR; this header
  * is the only place that names what they provide:
  *   KWS_MODEL_INPUT_SIZE, KWS_MODEL_OUTPUT_SIZE, KWS_MODEL_ARENA_BYTES,
  *   KWS_MODEL_INT8, KWS_MODEL_LABELS (initializer), kws_model_value_t,
