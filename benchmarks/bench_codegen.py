@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from model import config
-from model.tflite_reader import parse_model
+from model.deploy.tflite_reader import parse_model
 
 #: kernel functions (and their static helpers) per op, for both kernel sets
 STAGES = {
@@ -46,8 +46,8 @@ ANCHORS = (
 def tinyconv_int8() -> bytes:
     import torch
 
-    from model.export import export_tflite
-    from model.tinyconv import TinyConv
+    from model.deploy.export import export_tflite
+    from model.train.tinyconv import TinyConv
 
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -75,7 +75,7 @@ def measure(tflite: Path, kernels: str, out: Path, pcm: bytes) -> dict[str, int]
     """Instructions per stage of one inference, the DWT's inference count, flash and arena."""
     from emulation.protocol import parse_line
     from emulation.unicorn_backend import Machine
-    from model.firmware import build
+    from model.deploy.firmware import build
 
     size = build(tflite, out, variant=f"bench-{kernels}", kernels=kernels)
     machine = Machine(out / "kws.elf", pcm)

@@ -81,7 +81,7 @@ def test_split_runs(build: Path) -> None:
     import json
 
     from emulation.clip import run_clip
-    from model.verify import data_pcm
+    from model.deploy.verify import data_pcm
 
     spec = json.loads((build / "variants.json").read_text())
     clips = [pcm.astype("<i2").tobytes() for _, pcm in data_pcm(Path(spec["data"]))]

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model import config, tf_frontend
-from model.features import microfrontend
+from model import config
+from model.data import tf_frontend
+from model.data.features import microfrontend
 
 ROUNDS = 3
 #: Firmware functions per frontend sub-stage; memmove/memcpy also carry the window and input slides.

@@ -15,8 +15,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from model.batches import DATA_SETTINGS, load_train_data
-from model.train import TrainConfig, train
+from model.train.batches import DATA_SETTINGS, load_train_data
+from model.train.training import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1] / "build" / "bench"
 

@@ -25,21 +25,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model import (
-        codegen,
-        compress,
-        emulate,
-        evaluate,
-        export,
-        firmware,
-        pipeline,
-        plots,
-        profile,
-        size,
-        train,
-        verify,
-    )
-    from model.data import download, synth
+    from model.compress import study
+    from model.data import download, plots, synth
+    from model.deploy import codegen, emulate, export, firmware, verify
+    from model.pipeline import stages
+    from model.train import evaluate, profile, size, training
 
     parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the emulator's peripheral warnings")
@@ -49,17 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
     download.register(data_commands)
     synth.register(data_commands)
     plots.register(data_commands)
-    train.register(commands)
+    training.register(commands)
     evaluate.register(commands)
     size.register(commands)
     profile.register(commands)
-    compress.register(commands)
+    study.register(commands)
     export.register(commands)
     codegen.register(commands)
     verify.register(commands)
     firmware.register(commands)
     emulate.register(commands)
-    pipeline.register(commands)
+    stages.register(commands)
     return parser
 
 

@@ -21,8 +21,8 @@ from robot.utils import DotDict
 
 from emulation.protocol import parse_line
 from model import config
-from model.firmware import size_report
-from model.verify import FLOAT_ATOL, FLOAT_RTOL
+from model.deploy.firmware import size_report
+from model.deploy.verify import FLOAT_ATOL, FLOAT_RTOL
 
 FRAME_CYCLES = config.CPU_HZ * config.STEP_MS // 1000  # one 20 ms frame of audio at 64 MHz
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from wavs import pcm16, tone, wav_file
 
-from model.audio import pad_or_trim, read_wav, write_wav
+from model.data.audio import pad_or_trim, read_wav, write_wav
 from model.errors import BadInput
 
 

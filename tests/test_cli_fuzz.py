@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.audio import wav_bytes
 from model.cli import main
+from model.data.audio import wav_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ def assert_clean(code: int, err: str, subject: Path) -> None:
 
 def test_size_on_damaged_checkpoints(tmp_path: Path, capsys) -> None:
     torch = pytest.importorskip("torch")
-    from model.tinyconv import TinyConv, save_checkpoint
+    from model.train.tinyconv import TinyConv, save_checkpoint
 
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "good.pt", TinyConv(2), {})

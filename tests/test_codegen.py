@@ -14,9 +14,9 @@ pytest.importorskip("torch")
 from test_export import exported
 
 from model import config
-from model.codegen import generate, quantize_multiplier
+from model.deploy.codegen import generate, quantize_multiplier
+from model.deploy.quantization import UINT16_VALUES, InputQuantization
 from model.errors import BadInput
-from model.quantization import UINT16_VALUES, InputQuantization
 
 
 def _two_buffers(a: int, b: int) -> int:
@@ -52,7 +52,7 @@ def test_tinyconv_plan(tmp_path_factory, channels):
 def test_m4_layouts_feed_the_kernels_the_same_sums():
     """The fc's interleaved weights, read as the kernel reads them, and the blocked conv order
     give the same dot products as the plain layouts."""
-    from model.codegen.m4_layout import blocked_order, fc_interleave, smlad_pairs
+    from model.deploy.codegen.m4_layout import blocked_order, fc_interleave, smlad_pairs
 
     rng = np.random.default_rng(0)
     out_h, out_w, out_c, outputs = 3, 8, 5, 8
@@ -82,7 +82,7 @@ def test_quantize_multiplier_matches_tflite_convention():
 
 def test_input_table_in_c_matches_float64_formula(tmp_path_factory):
     """The generated C lookup (index clamped to the table) equals the formula for every uint16."""
-    from model.verify import HostTarget
+    from model.deploy.verify import HostTarget
 
     flatbuffer = exported(tmp_path_factory, 8, "int8")
     features = np.arange(UINT16_VALUES, dtype=np.uint16)
@@ -120,7 +120,7 @@ def test_unsupported_op_is_one_line_bad_input():
 
 
 def test_not_a_flatbuffer(tmp_path):
-    from model.codegen import run
+    from model.deploy.codegen import run
 
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(b"\0" * 64)
@@ -132,7 +132,7 @@ def test_not_a_flatbuffer(tmp_path):
 
 
 def test_codegen_cli_writes_files(tmp_path_factory, tmp_path, capsys):
-    from model.codegen import run
+    from model.deploy.codegen import run
 
     model = tmp_path / "m.tflite"
     model.write_bytes(exported(tmp_path_factory, 3, "int8"))
@@ -145,7 +145,7 @@ def test_codegen_cli_writes_files(tmp_path_factory, tmp_path, capsys):
 @pytest.mark.parametrize("kind", ["int8", "float"])
 def test_cortex_m4_build(tmp_path_factory, tmp_path, kind):
     """Generated model + cortex_m4 kernels compile for the M4F with -Wall -Wextra -Werror; SMLAD is used."""
-    from model.codegen import write
+    from model.deploy.codegen import write
 
     write(generate(exported(tmp_path_factory, 5, kind)), tmp_path / "src")
     library = tmp_path / "lib" / "libkwsmodel.a"

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import tflite
 
-from model.codegen import conv, fully_connected, pad, planner, reshape, softmax
-from model.codegen.lowering import Lowering, Step
-from model.codegen.requantize import activation_range_q, quantize_multiplier
+from model.deploy.codegen import conv, fully_connected, pad, planner, reshape, softmax
+from model.deploy.codegen.lowering import Lowering, Step
+from model.deploy.codegen.requantize import activation_range_q, quantize_multiplier
+from model.deploy.tflite_reader import Model, Operator, Quantization, Tensor
 from model.errors import BadInput
-from model.tflite_reader import Model, Operator, Quantization, Tensor
 
 OP = tflite.BuiltinOperator
 

@@ -13,10 +13,12 @@ import test_train
 
 torch = pytest.importorskip("torch")
 
-from model import batches, compress, train  # noqa: E402
-from model.compress import CompressConfig, study  # noqa: E402
+from model.compress import study as compress  # noqa: E402
+from model.compress.study import CompressConfig, study  # noqa: E402
 from model.errors import BadInput  # noqa: E402
-from model.tinyconv import load_checkpoint  # noqa: E402
+from model.train import batches  # noqa: E402
+from model.train import training as train  # noqa: E402
+from model.train.tinyconv import load_checkpoint  # noqa: E402
 
 SMALL = CompressConfig(bits=[8, 2], sparsity=[0.75], channels=[2], finetune_steps=40, lr=1e-3)
 

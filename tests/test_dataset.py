@@ -274,7 +274,7 @@ def test_stream_context_puts_the_clip_after_its_background(root, tmp_path):
 
 
 def test_stream_context_lengths_are_whole_frontend_steps():
-    from model.batches import CONTEXT_STEPS, context_samples
+    from model.train.batches import CONTEXT_STEPS, context_samples
 
     draws = [context_samples(np.random.default_rng([0, i]), 0.5) for i in range(2000)]
     warm = [d for d in draws if d]

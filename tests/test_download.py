@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from wavs import tone
 
-from model.audio import read_wav, wav_bytes
 from model.data import download as dl
+from model.data.audio import read_wav, wav_bytes
 from model.errors import BadInput
 
 CLIPS = {

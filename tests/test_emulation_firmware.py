@@ -15,9 +15,10 @@ import test_frontend
 from emulation.clip import run_clip
 from emulation.protocol import parse_line
 from emulation.unicorn_backend import Machine
-from model import config, firmware
-from model.audio import pad_or_trim
-from model.verify import compare_firmware, fnv1a
+from model import config
+from model.data.audio import pad_or_trim
+from model.deploy import firmware
+from model.deploy.verify import compare_firmware, fnv1a
 
 pytest.importorskip("torch")
 
@@ -165,7 +166,7 @@ def test_float_stream_runs_every_kth_frame_without_losing_blocks(float_elf: Path
 
 def test_float_clip_result_is_its_input(float_elf: Path) -> None:
     """The float32 firmware's checksum covers its float model input (7,840 bytes)."""
-    from model.features import microfrontend
+    from model.data.features import microfrontend
 
     pcm = corpus_clips()[13][1]
     result = run_clip(float_elf, pcm.astype("<i2").tobytes()).result

@@ -12,9 +12,9 @@ torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
 from model import config  # noqa: E402
+from model.deploy.quantization import UINT16_VALUES, InputQuantization  # noqa: E402
+from model.deploy.tflite_reader import parse_model  # noqa: E402
 from model.errors import BadInput  # noqa: E402
-from model.quantization import UINT16_VALUES, InputQuantization  # noqa: E402
-from model.tflite_reader import parse_model  # noqa: E402
 
 SHAPE = (config.NUM_FRAMES, config.NUM_CHANNELS)
 
@@ -50,7 +50,7 @@ def edge_features(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
 
 def tinyconv(channels: int, seed: int = 0):
     """A TinyConv with random weights, scaled so that the logits spread over a few units."""
-    from model.tinyconv import TinyConv
+    from model.train.tinyconv import TinyConv
 
     torch.manual_seed(seed)
     model = TinyConv(channels).eval()
@@ -61,7 +61,7 @@ def tinyconv(channels: int, seed: int = 0):
 
 def exported(tmp_path_factory: pytest.TempPathFactory, channels: int, kind: str) -> bytes:
     """The flatbuffer of ``tinyconv(channels)`` ("int8" or "float"), converted once per session."""
-    from model.export import export_tflite
+    from model.deploy.export import export_tflite
 
     path = tmp_path_factory.getbasetemp() / "models" / f"tinyconv-{channels}-{kind}.tflite"
     if not path.exists():
@@ -86,8 +86,8 @@ def test_int8_graph_structure(tmp_path_factory):
 
 def test_float_export_matches_pytorch(tmp_path_factory):
     """Padding and the NCHW→NHWC fc permutation reproduce PyTorch exactly (up to float rounding)."""
-    from model.export import TFLMRunner
-    from model.tinyconv import to_input
+    from model.deploy.export import TFLMRunner
+    from model.train.tinyconv import to_input
 
     features = realistic_features(np.random.default_rng(5), 20)
     runner = TFLMRunner(exported(tmp_path_factory, 8, "float"))
@@ -98,8 +98,8 @@ def test_float_export_matches_pytorch(tmp_path_factory):
 
 
 def test_int8_export_close_to_pytorch(tmp_path_factory):
-    from model.export import TFLMRunner
-    from model.tinyconv import to_input
+    from model.deploy.export import TFLMRunner
+    from model.train.tinyconv import to_input
 
     features = realistic_features(np.random.default_rng(6), 60)
     runner = TFLMRunner(exported(tmp_path_factory, 8, "int8"))
@@ -129,7 +129,7 @@ def test_input_quantization_rounds_half_away_from_zero():
 
 
 def test_export_cli_missing_checkpoint(tmp_path):
-    from model.export import run
+    from model.deploy.export import run
 
     args = argparse.Namespace(
         checkpoint=str(tmp_path / "none.pt"),

@@ -1,4 +1,4 @@
-"""Fake quantization at 2-8 bits (model.fake_quant): the weight and activation grids, the
+"""Fake quantization at 2-8 bits (model.compress.fake_quant): the weight and activation grids, the
 gradient that QAT trains through, and agreement with the int8 TFLite export at 8 bits."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ import test_export
 
 torch = pytest.importorskip("torch")
 
-from model.fake_quant import (  # noqa: E402
+from model.compress.fake_quant import (  # noqa: E402
     FakeQuantTinyConv,
     activation_qparams,
     calibrate,
     fake_quant_activation,
     fake_quant_weight,
 )
-from model.tinyconv import to_input  # noqa: E402
+from model.train.tinyconv import to_input  # noqa: E402
 
 
 @pytest.mark.parametrize("bits", range(2, 9))
@@ -71,8 +71,8 @@ def test_bits_out_of_range_are_refused() -> None:
 def test_eight_bits_predict_what_the_int8_export_predicts(tmp_path_factory: pytest.TempPathFactory) -> None:
     """At 8 bits the fake-quantized TinyConv is the int8 TFLite model up to rounding: the same
     class on nearly every clip (its calibration is the export's representative dataset)."""
-    from model.evaluate import predict
-    from model.export import tflm_predictions
+    from model.deploy.export import tflm_predictions
+    from model.train.evaluate import predict
 
     model = test_export.tinyconv(8)
     representative = test_export.realistic_features(np.random.default_rng(8), 200)  # test_export.exported's

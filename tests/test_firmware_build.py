@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from model import config, firmware
+from model import config
+from model.deploy import firmware
 from model.errors import BadInput
 
 FLASH_END = config.FLASH_BYTES
@@ -243,7 +244,7 @@ def test_boots_and_classifies_the_first_second_of_pdm_audio(tmp_path: Path) -> N
     import numpy as np
 
     from emulation.unicorn_backend import Machine
-    from model.features import microfrontend
+    from model.data.features import microfrontend
 
     firmware.make_firmware(
         fixture_model(tmp_path / "model"), tmp_path / "out", variant="smoke", model_name="fixture", stream=False

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from model import config
-from model.audio import write_wav
+from model.data.audio import write_wav
+from model.data.features import FeatureCache, StreamingFrontend, microfrontend, num_frames
 from model.errors import BadInput
-from model.features import FeatureCache, StreamingFrontend, microfrontend, num_frames
 
 RATE = config.SAMPLE_RATE
 N = config.CLIP_SAMPLES
@@ -177,7 +177,7 @@ def test_corpus_is_large_and_covers_the_cases() -> None:
 
 def test_bit_exact_with_tensorflow() -> None:
     pytest.importorskip("tensorflow")
-    from model.tf_frontend import tf_microfrontend
+    from model.data.tf_frontend import tf_microfrontend
 
     for name, pcm in CORPUS:
         ours = microfrontend(pcm)
@@ -228,12 +228,12 @@ def test_cache_returns_identical_features_and_follows_content(tmp_path, monkeypa
     np.testing.assert_array_equal(first, microfrontend(pcm))
     assert len(list((tmp_path / "cache").rglob("*.npy"))) == 1
 
-    import model.features
+    import model.data.features
 
     def fail(_: np.ndarray) -> np.ndarray:
         raise AssertionError("cache miss")
 
-    monkeypatch.setattr(model.features, "microfrontend", fail)
+    monkeypatch.setattr(model.data.features, "microfrontend", fail)
     np.testing.assert_array_equal(cache.get(pcm), first)
     write_wav(tmp_path / "clip.wav", pcm)
     np.testing.assert_array_equal(cache.get(tmp_path / "clip.wav"), first)
@@ -247,12 +247,12 @@ def test_cache_returns_identical_features_and_follows_content(tmp_path, monkeypa
 
 
 def test_cache_key_follows_frontend_sources(monkeypatch) -> None:
-    import model.features
+    import model.data.features
 
     pcm = np.zeros(N, np.int16)
     cache = FeatureCache("unused")
     before = cache.key(pcm)
-    monkeypatch.setattr(model.features, "frontend_fingerprint", lambda: "another frontend")
+    monkeypatch.setattr(model.data.features, "frontend_fingerprint", lambda: "another frontend")
     assert cache.key(pcm) != before
 
 
@@ -274,9 +274,9 @@ def test_bad_input(bad: object, error: type[Exception]) -> None:
 
 
 def test_failed_build_is_reported(monkeypatch, tmp_path) -> None:
-    import model.features
+    import model.data.features
 
-    monkeypatch.setattr(model.features, "LIBRARY", tmp_path / "host" / "libkwsfrontend.so")
-    monkeypatch.setattr(model.features.config, "FIRMWARE_DIR", tmp_path)  # no Makefile there
+    monkeypatch.setattr(model.data.features, "LIBRARY", tmp_path / "host" / "libkwsfrontend.so")
+    monkeypatch.setattr(model.data.features.config, "FIRMWARE_DIR", tmp_path)  # no Makefile there
     with pytest.raises(RuntimeError, match="make -C firmware host-frontend"):
-        model.features._build()
+        model.data.features._build()

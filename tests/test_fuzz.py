@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from emulation.elf import FirmwareImage
 from emulation.errors import InvalidFirmware
 from emulation.protocol import parse_line
-from model.audio import read_wav, wav_bytes
+from model.data.audio import read_wav, wav_bytes
 from model.errors import BadInput
 
 CASES = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
@@ -114,7 +114,7 @@ def our_model(tmp_path_factory) -> bytes:
 
 
 def _parse_or_bad_input(data: bytes) -> None:
-    from model.tflite_reader import parse_model
+    from model.deploy.tflite_reader import parse_model
 
     try:
         model = parse_model(data, "fuzz.tflite")
@@ -142,7 +142,7 @@ def test_tflite_reader_on_our_int8_export(our_model: bytes, data: st.DataObject)
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> bytes:
     torch = pytest.importorskip("torch")
-    from model.tinyconv import TinyConv, save_checkpoint
+    from model.train.tinyconv import TinyConv, save_checkpoint
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ckpt") / "model.pt"
@@ -153,7 +153,7 @@ def checkpoint(tmp_path_factory) -> bytes:
 @settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(data=st.data())
 def test_checkpoint_loader_never_raises_anything_but_bad_input(tmp_path_factory, checkpoint, data) -> None:
-    from model.tinyconv import load_checkpoint
+    from model.train.tinyconv import load_checkpoint
 
     path = tmp_path_factory.getbasetemp() / "fuzz.pt"
     path.write_bytes(data.draw(inputs(checkpoint)))
@@ -168,7 +168,7 @@ def test_checkpoint_loader_never_raises_anything_but_bad_input(tmp_path_factory,
 def test_checkpoint_of_another_shape_is_bad_input(tmp_path, checkpoint) -> None:
     import torch
 
-    from model.tinyconv import load_checkpoint
+    from model.train.tinyconv import load_checkpoint
 
     payload = torch.load(io.BytesIO(checkpoint), weights_only=True)
     payload["channels"] = 3  # weights are for 1 channel

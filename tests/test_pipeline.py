@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from model import pipeline
 from model.cli import main
+from model.pipeline import stages as pipeline
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None, reason="needs espeak-ng and sox (make setup)"
@@ -246,7 +246,7 @@ def test_profile_cuda_without_gpu_is_one_line(tmp_path, capsys):
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: the error path cannot be exercised")
-    from model.tinyconv import TinyConv, save_checkpoint
+    from model.train.tinyconv import TinyConv, save_checkpoint
 
     save_checkpoint(tmp_path / "m.pt", TinyConv(), {})
     assert main(["profile", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cuda"]) == 2

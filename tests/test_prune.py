@@ -9,9 +9,9 @@ import test_export
 
 torch = pytest.importorskip("torch")
 
-from model.prune import PRUNABLE, apply_masks, channel_ranking, magnitude_masks, prune_channels  # noqa: E402
-from model.size import model_size  # noqa: E402
-from model.tinyconv import to_input  # noqa: E402
+from model.compress.prune import PRUNABLE, apply_masks, channel_ranking, magnitude_masks, prune_channels  # noqa: E402
+from model.train.size import model_size  # noqa: E402
+from model.train.tinyconv import to_input  # noqa: E402
 
 
 @pytest.mark.parametrize("sparsity", [0.0, 0.5, 0.9])

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from model import config
-from model.recognizer import Recognizer, load_library
+from model.stream.recognizer import Recognizer, load_library
 
 HEADER = config._read_header(config.CONFIG_HEADER)
 WINDOW_MS = HEADER["RC_AVERAGE_WINDOW_MS"]

@@ -48,7 +48,7 @@ def table_off_by_one(model_dir: Path) -> None:
 
 def perturbed_weights(tflite: Path, out: Path) -> Path:
     """A copy of ``tflite`` whose fully connected weights of the first class are negated (found by their bytes)."""
-    from model.tflite_reader import read_model
+    from model.deploy.tflite_reader import read_model
 
     model, flatbuffer = read_model(tflite)
     weights = next(t for t in model.tensors if t.data is not None and t.dtype == "int8" and t.shape[0] == 4)
@@ -64,8 +64,8 @@ def perturbed_weights(tflite: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def wrong_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from model.firmware import build as build_firmware
-    from model.firmware import generate_sources, make_firmware, size_report
+    from model.deploy.firmware import build as build_firmware
+    from model.deploy.firmware import generate_sources, make_firmware, size_report
 
     source = json.loads((Path(BUILD) / "variants.json").read_text())
     int8 = next(v for v in source["variants"] if v["dtype"] == "int8" and v["kernels"] == "cortex_m4")

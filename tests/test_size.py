@@ -8,9 +8,10 @@ import json
 import pytest
 import torch
 
-from model import config, size
+from model import config
 from model.errors import BadInput
-from model.tinyconv import TinyConv, save_checkpoint
+from model.train import size
+from model.train.tinyconv import TinyConv, save_checkpoint
 
 torch.set_num_threads(1)
 

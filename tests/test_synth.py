@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from model import config
-from model.audio import read_wav
 from model.data import synth
+from model.data.audio import read_wav
 from model.data.dataset import SPLITS, SpeechCommands
 from model.errors import BadInput
 

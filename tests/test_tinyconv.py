@@ -8,7 +8,7 @@ import torch
 
 from model import config
 from model.errors import BadInput
-from model.tinyconv import INPUT_SCALE, TinyConv, load_checkpoint, read_checkpoint, save_checkpoint, to_input
+from model.train.tinyconv import INPUT_SCALE, TinyConv, load_checkpoint, read_checkpoint, save_checkpoint, to_input
 
 torch.set_num_threads(1)
 

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from model import config, train
-from model.batches import Split, TrainData
+from model import config
 from model.errors import BadInput
-from model.evaluate import confusion_matrix, split_metrics
-from model.tinyconv import load_checkpoint
+from model.train import training as train
+from model.train.batches import Split, TrainData
+from model.train.evaluate import confusion_matrix, split_metrics
+from model.train.tinyconv import load_checkpoint
 
 torch.set_num_threads(1)
 

@@ -16,8 +16,8 @@ from test_export import edge_features, exported, realistic_features
 from wavs import pcm16, tone
 
 from model import config
-from model.codegen import m4_layout
-from model.verify import HostTarget, compare
+from model.deploy.codegen import m4_layout
+from model.deploy.verify import HostTarget, compare
 
 
 def clips(seed: int, n: int) -> list[tuple[str, np.ndarray]]:
@@ -67,7 +67,7 @@ def test_verify_cli_on_wav_folder(tmp_path_factory, tmp_path, capsys):
 
 def test_cortex_m4_fallback_paths_bit_exact(tmp_path_factory, monkeypatch):
     """The fast conv's other paths (NHWC output, general requantization) on the host."""
-    from model.codegen import conv
+    from model.deploy.codegen import conv
 
     monkeypatch.setattr(conv, "fc_consumer", lambda g, y: None)
     monkeypatch.setattr(m4_layout, "fast_requant", lambda *args: None)
@@ -85,7 +85,7 @@ def conv_model(k_h: int, stride_h: int, pads: tuple[tuple[int, int], tuple[int, 
     x, fc to 4 classes) with another kernel height, stride along y and padding."""
     import tensorflow as tf
 
-    from model.tinyconv import INPUT_SCALE
+    from model.train.tinyconv import INPUT_SCALE
 
     rng = np.random.default_rng(k_h * 100 + stride_h)
     (top, bottom), (left, right) = pads
@@ -312,7 +312,7 @@ def m4_firmware(tmp_path_factory):
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc not installed")
     pytest.importorskip("unicorn")
-    from model.firmware import build
+    from model.deploy.firmware import build
 
     root = tmp_path_factory.mktemp("m4fw")
     model = root / "tinyconv8.tflite"
@@ -327,8 +327,8 @@ def test_cortex_m4_firmware_other_geometries_bit_exact(tmp_path, geometry):
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc not installed")
     pytest.importorskip("unicorn")
-    from model.firmware import build
-    from model.verify import compare_firmware
+    from model.deploy.firmware import build
+    from model.deploy.verify import compare_firmware
 
     model = tmp_path / f"{geometry}.tflite"
     model.write_bytes(conv_model(*GEOMETRIES[geometry][0]))
@@ -343,7 +343,7 @@ def test_cortex_m4_firmware_bit_exact_and_within_instruction_goal(m4_firmware):
     """The emulated firmware (assembly paths included) matches tflite_micro on edge-case clips,
     and every inference takes at most 340,000 instructions (DWT = executed instructions)."""
     from emulation.clip import run_clip
-    from model.verify import compare_firmware
+    from model.deploy.verify import compare_firmware
 
     model, elf = m4_firmware
     rng = np.random.default_rng(4)

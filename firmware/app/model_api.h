@@ -1,12 +1,12 @@
 /*
  * model_api.h - everything the application takes from the generated model.
  *
- * model/codegen/ emits kws_model.h / kws_model.c into MODEL_DIR; this header
+ * model/deploy/codegen/ emits kws_model.h / kws_model.c into MODEL_DIR; this header
  * is the only place that names what they provide:
  *   KWS_MODEL_INPUT_SIZE, KWS_MODEL_OUTPUT_SIZE, KWS_MODEL_ARENA_BYTES,
  *   KWS_MODEL_INT8, KWS_MODEL_LABELS (initializer), kws_model_value_t,
  *   kws_model_invoke(input, output) and kws_model_features_to_input(), the
- *   uint16 feature -> model input mapping (model/quantization.py's table).
+ *   uint16 feature -> model input mapping (model/deploy/quantization.py's table).
  * The model's name comes from the build (KWS_FW_MODEL).  int8 and float32
  * models both build: the input window holds kws_model_value_t, and float32
  * outputs are mapped onto the int8 score scale (app/infer.h).

@@ -1,1 +1,2 @@
-"""Datasets: Speech Commands download, the TF-compatible input pipeline, and a synthetic corpus."""
+"""Audio and datasets: WAV files, the Speech Commands download and TF-compatible loader, the
+synthetic corpus, the micro frontend's features and ``kws data plot``."""

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from model import config
-from model.audio import pad_or_trim, read_wav
+from model.data.audio import pad_or_trim, read_wav
 from model.errors import BadInput
 
 SPLITS: tuple[str, ...] = ("training", "validation", "testing")

@@ -34,7 +34,7 @@ import numpy as np
 
 from model import config
 from model.atomic import atomic_directory
-from model.audio import wav_bytes
+from model.data.audio import wav_bytes
 from model.data.dataset import which_set
 from model.errors import BadInput
 from model.options import non_negative_int, positive_int

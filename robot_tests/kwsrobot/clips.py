@@ -3,7 +3,7 @@
 The golden reference is ``tflite_micro`` on the host (TFLM's kernels) fed from the host's C
 frontend and input quantization; the firmware's ``result`` line carries its scores and the FNV-1a
 checksum of the model input it built (firmware/README.md), and both must be equal: int8 bit for
-bit, float32 within model.verify's tolerance.
+bit, float32 within model.deploy.verify's tolerance.
 """
 
 from __future__ import annotations
@@ -70,13 +70,13 @@ class Reference:
     """The host's frontend, input quantization and tflite_micro for one model."""
 
     def __init__(self, tflite: Path) -> None:
-        from model.export import TFLMRunner
+        from model.deploy.export import TFLMRunner
 
         self.runner = TFLMRunner(Path(tflite).read_bytes())
 
     def expected(self, pcm: np.ndarray) -> Expected:
-        from model.features import microfrontend
-        from model.verify import fnv1a
+        from model.data.features import microfrontend
+        from model.deploy.verify import fnv1a
 
         model_input = self.runner.quantization.model_input(microfrontend(pcm)).astype(self.runner.dtype)
         return Expected(f"0x{fnv1a(model_input.tobytes()):08x}", self.runner.run_input(model_input))

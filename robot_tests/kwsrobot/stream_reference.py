@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from model import config
-from model.recognizer import Recognizer, load_library
+from model.stream.recognizer import Recognizer, load_library
 
 #: Frame k is complete once k + FRAME_OFFSET frames (20 ms each) of audio have arrived.
 FRAME_OFFSET = -(-config.WINDOW_SAMPLES // config.STEP_SAMPLES)
@@ -44,7 +44,7 @@ class StreamReference:
     """Heard events of a model on a stream, as the firmware paced to ``stride`` frames per block reports them."""
 
     def __init__(self, tflite: Path, stride: int = 1) -> None:
-        from model.export import TFLMRunner
+        from model.deploy.export import TFLMRunner
 
         self.runner = TFLMRunner(Path(tflite).read_bytes())
         self.stride = stride
@@ -60,7 +60,7 @@ class StreamReference:
     def scores(self, pcm: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
         """The recognizer's int8 scores (windows, classes) for ``pcm``. ``known`` holds those of a
         stream whose first ``len(known)`` windows saw the same audio: they are reused."""
-        from model.features import microfrontend
+        from model.data.features import microfrontend
 
         model_inputs = self.runner.quantization.model_input(microfrontend(pcm))
         ends = self.window_ends(len(model_inputs))

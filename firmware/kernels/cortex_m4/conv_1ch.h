@@ -30,7 +30,7 @@
 
 #define KWS_M4_STRIP_WORDS 12 /* pair words per padded row of a strip */
 
-/* Whether the fast path applies (the generator sets scratch by the same rule, model/codegen/m4_layout.py's
+/* Whether the fast path applies (the generator sets scratch by the same rule, model/deploy/codegen/m4_layout.py's
    conv_fast, and lays out the constants for it). */
 static inline int kws_m4_conv_fast(const kws_conv_s8_params *p)
 {

@@ -1,6 +1,6 @@
 /*
  * requantize_m4.h - TFLite's double-rounding requantization in three instructions, for the
- * case model/codegen/m4_layout.py proves it exact (``fast_requant``): output zero point -128, output
+ * case model/deploy/codegen/m4_layout.py proves it exact (``fast_requant``): output zero point -128, output
  * range the whole int8 range (what a fused ReLU gives), shift <= 0, |acc| < 2^30, no overflow.
  *
  * Reference: out = clamp(RDBPOT(SRDHM(acc, M), e) - 128, -128, 127) with e = -shift.

@@ -1,6 +1,6 @@
 /*
  * kws_kernels.h - the one interface of the NN kernel sets (kernels/reference: portable C;
- * kernels/cortex_m4: Cortex-M4 DSP extension), called by code that model/codegen/ generates.
+ * kernels/cortex_m4: Cortex-M4 DSP extension), called by code that model/deploy/codegen/ generates.
  *
  * Tensors are NHWC with batch 1. int8 kernels reproduce TFLM's reference kernels bit for bit
  * (per-channel double-rounding requantization, padding taps skipped, fused activation clamp).
@@ -81,7 +81,7 @@ typedef struct {
     const int32_t *shift;
 } kws_fc_s8_params;
 
-/* Whether the cortex_m4 FULLY_CONNECTED takes its fast path (model/codegen/m4_layout.py: the same rule). */
+/* Whether the cortex_m4 FULLY_CONNECTED takes its fast path (model/deploy/codegen/m4_layout.py: the same rule). */
 static inline int kws_m4_fc_fast(const kws_fc_s8_params *p) { return p->in_depth % 4 == 0 && p->out_depth % 4 == 0; }
 
 void kws_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output);

@@ -1,0 +1,97 @@
+"""FULLY_CONNECTED: 2-D weights, per-tensor or per-channel int8 (kws_fully_connected_s8) or
+float32 (kws_fully_connected_f32), fused activation.
+
+With the Cortex-M4 kernels, layers their fast path takes get their weights interleaved for it
+and the input offset folded into the biases; when the conv before stored its output blocked,
+the weight columns follow that order (:func:`model.codegen.conv.fc_consumer`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.deploy.codegen import m4_layout
+from model.deploy.codegen.lowering import Lowering, Step
+from model.deploy.codegen.requantize import activation_range_f, activation_range_q, channel_multipliers, float_literal
+from model.deploy.tflite_reader import Operator, Tensor
+
+
+def _dims(g: Lowering, op: Operator, x: Tensor, w: Tensor, y: Tensor) -> tuple[int, int, int]:
+    """Batches, input depth and output depth."""
+    if len(w.shape) != 2 or op.options["weights_format"] != 0:
+        raise g.fail(op, f"weights of shape {list(w.shape)} (format {op.options['weights_format']}) are not supported")
+    out_depth, in_depth = w.shape
+    if x.size % in_depth or y.size != x.size // in_depth * out_depth:
+        raise g.fail(op, f"input {list(x.shape)} and output {list(y.shape)} do not fit weights {list(w.shape)}")
+    return x.size // in_depth, in_depth, out_depth
+
+
+def lower(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
+    w = g.tensor(op, 1, const=True)
+    b = g.tensor(op, 2, const=True, optional=True)
+    dims = _dims(g, op, x, w, y)
+    if g.dtype == "float32":
+        _float(g, op, x, w, b, y, dims)
+    else:
+        _int8(g, op, x, w, b, y, dims)
+
+
+def _float(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y: Tensor, dims: tuple) -> None:
+    g.check_type(op, w, "float32", "weights")
+    prefix = f"op{op.index}"
+    bias = np.zeros(dims[2], np.float32) if b is None else np.asarray(b.data, np.float32).reshape(-1)
+    clamp = activation_range_f(op.options["activation"])
+    if clamp is None:
+        raise g.fail(op, f"fused activation {op.options['activation']} is not supported")
+    g.array(f"{prefix}_weights", "float", w.data)
+    g.array(f"{prefix}_bias", "float", bias)
+    lo, hi = (float_literal(v) for v in clamp)
+    init = f"{{{', '.join(map(str, dims))}, {lo}, {hi}, {prefix}_weights, {prefix}_bias}}"
+    call = f"kws_fully_connected_f32(&{prefix}, {{in}}, {{out}});"
+    g.steps.append(Step(op, init, "kws_fc_f32_params", call, x.index, y.index))
+
+
+def _int8(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y: Tensor, dims: tuple) -> None:
+    g.check_type(op, w, "int8", "weights")
+    if b is not None:
+        g.check_type(op, b, "int32", "bias")
+    s_in, zp_in = g.qparams(op, x)
+    s_out, zp_out = g.qparams(op, y)
+    out_depth = dims[2]
+    wq = w.quantization
+    if wq is None or (wq.zero_point != 0).any() or wq.scale.size not in (1, out_depth):
+        raise g.fail(op, "weights need symmetric per-tensor or per-channel quantization")
+    mults = channel_multipliers(s_in, wq.scale, s_out)
+    bias = np.zeros(out_depth, np.int64) if b is None else np.asarray(b.data, np.int64).reshape(-1)
+    clamp = activation_range_q(op.options["activation"], s_out, zp_out)
+    if clamp is None:
+        raise g.fail(op, f"fused activation {op.options['activation']} is not supported")
+    _weights(g, op, x, np.asarray(w.data, np.int64), bias, zp_in)
+    prefix = f"op{op.index}"
+    g.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]))
+    g.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]))
+    init = (
+        f"{{{', '.join(map(str, dims))}, {-zp_in}, {zp_out}, {clamp[0]}, {clamp[1]}, {int(wq.scale.size > 1)}, "
+        f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift}}"
+    )
+    call = f"kws_fully_connected_s8(&{prefix}, {{in}}, {{out}});"
+    g.steps.append(Step(op, init, "kws_fc_s8_params", call, x.index, y.index))
+
+
+def _weights(g: Lowering, op: Operator, x: Tensor, weights: np.ndarray, bias: np.ndarray, zp_in: int) -> None:
+    """Weights and biases: shared by both kernel sets, or a Cortex-M4 layout beside the reference."""
+    prefix = f"op{op.index}"
+    out_depth, in_depth = weights.shape
+    if not m4_layout.fc_fast(in_depth, out_depth):
+        g.array(f"{prefix}_weights", "int8_t", weights)
+        g.array(f"{prefix}_bias", "int32_t", bias)
+        return
+    order = g.blocked.get(g.root(x.index))  # the conv before stored its output blocked
+    m4 = weights if order is None else weights[:, order]
+    g.array(f"{prefix}_weights", "int8_t", weights, "reference")
+    g.array(f"{prefix}_weights", "int8_t", m4_layout.fc_interleave(m4), "cortex_m4")
+    g.array(f"{prefix}_bias", "int32_t", bias, "reference")
+    folded = bias + (-zp_in) * weights.sum(axis=1)
+    if not m4_layout.check_int32(folded):
+        raise g.fail(op, "folded bias overflows int32")
+    g.array(f"{prefix}_bias", "int32_t", folded, "cortex_m4")

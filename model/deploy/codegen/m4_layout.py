@@ -1,0 +1,131 @@
+"""Constants laid out for the Cortex-M4 kernels (firmware/kernels/cortex_m4), and the rules that
+say when those kernels take their fast paths.
+
+Each rule here has a C twin the kernel checks at run time (named in its docstring); the code
+generator (:mod:`model.deploy.codegen`) emits the fast layout only when the rule holds, otherwise the
+reference layout, so kernel and data always agree. The requantization shortcut is proven
+exact here, from bounds on the accumulator computed from the actual weights and biases.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: int32 words per padded row of an unpacked strip (cortex_m4/conv_1ch.h, KWS_M4_STRIP_WORDS).
+STRIP_WORDS = 12
+#: the conv's strip is unpacked in this many chunks of output rows: fewer chunks re-unpack fewer
+#: overlapping rows, more need less scratch RAM (TinyConv, 3 chunks: 26 rows, 1,248 bytes).
+CONV_CHUNKS = 3
+_INT32_MAX = (1 << 31) - 1
+
+
+def conv_fast(g: dict[str, int]) -> bool:
+    """The geometry part of ``kws_m4_conv_fast`` (conv_1ch.h); the C side also needs scratch."""
+    return (
+        g["in_c"] == 1
+        and g["k_w"] == 8
+        and g["stride_w"] == 2
+        and g["dilation_h"] == 1
+        and g["dilation_w"] == 1
+        and g["out_w"] % 4 == 0
+    )
+
+
+def scratch_rows(g: dict[str, int]) -> int:
+    """Padded rows per strip chunk: the kernel rows of ceil(out_h / CONV_CHUNKS) output rows."""
+    rows_out = -(-g["out_h"] // CONV_CHUNKS)
+    return g["k_h"] + g["stride_h"] * (rows_out - 1)
+
+
+def acc_bound(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Per channel, max |bias + sum(w * x)| over int8 x: the kernels' accumulator bound.
+
+    ``weights`` is (channels, taps), ``bias`` the folded bias (input offset included)."""
+    return np.abs(bias.astype(np.int64)) + 128 * np.abs(weights.astype(np.int64)).sum(axis=1)
+
+
+def fits_doubled(bound: np.ndarray) -> bool:
+    """The conv fast path accumulates 2 * acc in int32: every |acc| must stay below 2^30."""
+    return bool((bound < 1 << 30).all())
+
+
+def fast_requant(
+    multipliers: list[int], shifts: list[int], zero_point: int, act: tuple[int, int], bound: np.ndarray
+) -> list[tuple[int, int, int]] | None:
+    """(multiplier, k, exponent) per channel for ``kws_m4_requantize`` (requantize_m4.h), or None
+    when the shortcut is not proven exact for this layer.
+
+    Exact when: output zero point -128 and range [-128, 127] (so outputs of negative
+    intermediate sums are -128 either way), shift <= 0, |acc| < 2^30 (2 * acc fits), and
+    SMMLAR's sum t + k cannot wrap: |t| <= |acc| + 1 and |k| <= 2^(e-1) + 128 * 2^e.
+    """
+    if zero_point != -128 or act != (-128, 127):
+        return None
+    words = []
+    for m, shift, b in zip(multipliers, shifts, bound.tolist(), strict=True):
+        e = -shift
+        if shift > 0 or m < 0 or b >= 1 << 30:
+            return None
+        k = requant_k(e)
+        if b + 1 + abs(k) > _INT32_MAX:
+            return None
+        words.append((m, k, e))
+    return words
+
+
+def requant_k(exponent: int) -> int:
+    """SMMLAR's addend for ``kws_m4_requantize``: the rounding half 2^(e-1) and the output zero
+    point -128, both scaled by 2^e."""
+    return (1 << (exponent - 1) if exponent > 0 else 0) - 128 * (1 << exponent)
+
+
+def smlad_pairs(weights: np.ndarray) -> np.ndarray:
+    """int weights (channels, k_h, k_w), k_w % 4 == 0 → int32 words {w0, w2}, {w1, w3} per group
+    of 4 taps, low halfword first (SXTB16 leaves byte 0, resp. 1, of an input word there)."""
+    c, k_h, k_w = weights.shape
+    groups = weights.reshape(c, k_h, k_w // 4, 4).astype(np.int64)
+    even = (groups[..., 0] & 0xFFFF) | ((groups[..., 2] & 0xFFFF) << 16)
+    odd = (groups[..., 1] & 0xFFFF) | ((groups[..., 3] & 0xFFFF) << 16)
+    words = np.stack([even, odd], axis=-1).reshape(c, -1)
+    return np.where(words >= 1 << 31, words - (1 << 32), words)
+
+
+def conv_stream(
+    weights: np.ndarray,
+    bias: np.ndarray,
+    multipliers: list[int],
+    shifts: list[int],
+    requant: list[tuple[int, int, int]] | None,
+) -> np.ndarray:
+    """The fast conv's int32 words per channel in consumption order (kws_kernels.h): 2 * bias
+    four times (one load starts the block's four sums), the doubled weight pairs row by row,
+    then (multiplier, k, exponent) or (multiplier, shift, 0).
+
+    ``weights`` is (channels, k_h, 8), ``bias`` the folded bias."""
+    pairs = smlad_pairs(2 * weights.astype(np.int64))
+    tail = requant if requant is not None else [(m, s, 0) for m, s in zip(multipliers, shifts, strict=True)]
+    start = np.repeat(2 * bias.reshape(-1, 1).astype(np.int64), 4, axis=1)
+    return np.concatenate([start, pairs, np.array(tail, np.int64)], axis=1).reshape(-1)
+
+
+def blocked_order(out_h: int, out_w: int, out_c: int) -> np.ndarray:
+    """NHWC index of each position of the fast conv's blocked output [oy][ox / 4][c][ox % 4]."""
+    oy, block, c, p = np.meshgrid(
+        np.arange(out_h), np.arange(out_w // 4), np.arange(out_c), np.arange(4), indexing="ij"
+    )
+    return ((oy * out_w + 4 * block + p) * out_c + c).reshape(-1)
+
+
+def fc_fast(in_depth: int, out_depth: int) -> bool:
+    """``kws_m4_fc_fast`` (kws_kernels.h)."""
+    return in_depth % 4 == 0 and out_depth % 4 == 0
+
+
+def fc_interleave(weights: np.ndarray) -> np.ndarray:
+    """int8 [out][in] → [out / 4][in / 4][out % 4][in % 4]: one 16-byte load per 4 x 4 MACs."""
+    out_depth, in_depth = weights.shape
+    return weights.reshape(out_depth // 4, 4, in_depth // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def check_int32(values: np.ndarray) -> bool:
+    return bool(((values >= -(1 << 31)) & (values <= _INT32_MAX)).all())

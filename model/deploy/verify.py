@@ -1,0 +1,236 @@
+"""``kws verify``: the generated C model against TFLM's reference kernels, clip by clip.
+
+Every clip goes through the frontend and the input quantization, then through the model twice:
+the generated C (a *target*) and ``tflite_micro`` (the golden reference), from the same input.
+int8 outputs must be identical; float32 outputs within 1e-5 relative (1e-7 absolute near 0).
+
+Targets: ``host`` compiles the generated C with a kernel set (``--kernels``) into a shared
+library with the host compiler and calls it through ctypes; the input is quantized by the
+generated C lookup table. ``--elf`` runs the firmware in an emulator instead (``--backend``):
+the clip's audio goes in, and the firmware's ``result`` line gives the scores and a checksum of
+the int8 model input it computed, both compared with the host's frontend and ``tflite_micro``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model import config
+from model.errors import BadInput
+
+FLOAT_RTOL = 1e-5
+FLOAT_ATOL = 1e-7
+
+
+class HostTarget:
+    """The generated C of a model, built for the host with one kernel set and loaded by ctypes."""
+
+    def __init__(self, flatbuffer: bytes, kernels: str = "reference", path: str | Path = "<model>") -> None:
+        from model.deploy.codegen import KERNEL_SETS, generate, write
+
+        if kernels not in KERNEL_SETS:
+            raise BadInput(None, f"unknown kernel set {kernels!r} (choose from {', '.join(KERNEL_SETS)})")
+        self.generated = generate(flatbuffer, "kws_model", path)
+        digest = hashlib.sha256(flatbuffer).hexdigest()[:16]
+        build = config.BUILD_DIR / "verify" / digest
+        write(self.generated, build / "src")
+        library = build / f"libkwsmodel-{kernels}.so"
+        result = subprocess.run(
+            [
+                "make",
+                "-s",
+                "-C",
+                str(config.FIRMWARE_DIR),
+                "host-model",
+                f"MODEL_DIR={build / 'src'}",
+                f"MODEL_LIB={library}",
+                f"KERNELS={kernels}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"building the generated model failed:\n{(result.stderr or result.stdout).strip()}")
+        self.lib = ctypes.CDLL(str(library))
+        self.dtype = np.dtype(np.int8 if self.generated.dtype == "int8" else np.float32)
+        self.input_size = int(np.prod(self.generated.input_shape))
+        self.output_size = int(np.prod(self.generated.output_shape))
+        self.lib.kws_model_invoke.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.lib.kws_model_invoke.restype = ctypes.c_int
+        self.lib.kws_model_features_to_input.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        self.lib.kws_model_features_to_input.restype = None
+
+    def features_to_input(self, features: np.ndarray) -> np.ndarray:
+        """Model input of uint16 features of any shape, by the generated C table."""
+        features = np.ascontiguousarray(features, dtype=np.uint16)
+        out = np.empty(features.shape, dtype=self.dtype)
+        self.lib.kws_model_features_to_input(features.ctypes.data, out.ctypes.data, features.size)
+        return out
+
+    def invoke(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=self.dtype).reshape(-1)
+        if x.size != self.input_size:
+            raise ValueError(f"input has {x.size} values, the model takes {self.input_size}")
+        out = np.empty(self.output_size, dtype=self.dtype)
+        if self.lib.kws_model_invoke(x.ctypes.data, out.ctypes.data) != 0:
+            raise RuntimeError("kws_model_invoke failed")
+        return out
+
+
+TARGETS = {"host": HostTarget}
+
+
+def outputs_match(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype == np.int8:
+        return bool(np.array_equal(a, b))
+    return bool(np.allclose(a, b, rtol=FLOAT_RTOL, atol=FLOAT_ATOL))
+
+
+def compare(target, flatbuffer: bytes, clips: Iterator[tuple[str, np.ndarray]]) -> dict[str, Any]:
+    """Run (name, uint16 features) clips through ``target`` and TFLM; the verify report."""
+    from model.deploy.export import TFLMRunner
+
+    reference = TFLMRunner(flatbuffer)
+    clips_run, exact, mismatches = 0, 0, []
+    for name, features in clips:
+        x = target.features_to_input(features)
+        expected_input = reference.quantization.model_input(features)
+        if not np.array_equal(x, expected_input):
+            mismatches.append({"clip": name, "stage": "input quantization"})
+            clips_run += 1
+            continue
+        got, want = target.invoke(x), reference.run_input(x)
+        clips_run += 1
+        if outputs_match(got, want):
+            exact += 1
+        else:
+            mismatches.append({"clip": name, "stage": "model", "target": got.tolist(), "tflite_micro": want.tolist()})
+    return {"clips": clips_run, "bit_exact": exact, "mismatches": mismatches}
+
+
+def fnv1a(data: bytes) -> int:
+    """32-bit FNV-1a, the firmware's checksum of the model input (firmware/README.md)."""
+    h = 2166136261
+    for byte in data:
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def compare_firmware(elf: Path, backend: str, flatbuffer: bytes, clips: Iterator[tuple[str, np.ndarray]]):
+    """Run (name, int16 pcm) clips through the emulated firmware and through the host's
+    frontend, input quantization and TFLM; the verify report."""
+    from emulation.clip import run_clip
+    from emulation.errors import BackendUnavailable
+    from model.data.features import microfrontend
+    from model.deploy.export import TFLMRunner
+
+    reference = TFLMRunner(flatbuffer)
+    clips_run, exact, mismatches = 0, 0, []
+    for name, pcm in clips:
+        expected_input = reference.quantization.model_input(microfrontend(pcm))
+        try:
+            result = run_clip(elf, pcm.astype("<i2").tobytes(), backend).result
+        except BackendUnavailable as exc:
+            raise BadInput(None, f"--backend {backend}: {exc}") from None
+        clips_run += 1
+        checksum = f"0x{fnv1a(expected_input.astype(np.int8).tobytes()):08x}"
+        if result["checksum"] != checksum:
+            mismatches.append({"clip": name, "stage": "input", "firmware": result["checksum"], "host": checksum})
+            continue
+        got = np.array([int(v) for v in result["scores"].split(",")], dtype=np.int8)
+        want = reference.run_input(expected_input).reshape(-1)
+        if np.array_equal(got, want):
+            exact += 1
+        else:
+            mismatches.append({"clip": name, "stage": "model", "firmware": got.tolist(), "tflite_micro": want.tolist()})
+    return {"clips": clips_run, "bit_exact": exact, "mismatches": mismatches}
+
+
+def data_pcm(data: Path) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, 1 s int16 pcm) of a plain folder of WAV files, or else of a Speech Commands test split."""
+    from model.data.audio import pad_or_trim, read_wav
+
+    data = Path(data)
+    if not data.is_dir():
+        raise BadInput(data, "no such data directory")
+    wavs = sorted(data.glob("*.wav"))
+    if wavs:
+        for wav in wavs:
+            yield wav.name, pad_or_trim(read_wav(wav, max_samples=config.CLIP_SAMPLES))
+        return
+    from model.train.batches import SPLITS, open_dataset
+
+    dataset = open_dataset(data, {})
+    examples = dataset.split(SPLITS["test"])
+    if not examples:
+        raise BadInput(data, "no WAV files and no clips in a Speech Commands test split: nothing to verify")
+    for example in examples:
+        name = str(example.path) if example.path is not None else f"silence-{example.index}"
+        yield name, dataset.load(example)
+
+
+def data_clips(data: Path) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, features) of the clips of :func:`data_pcm`."""
+    from model.data.features import microfrontend
+
+    for name, pcm in data_pcm(data):
+        yield name, microfrontend(pcm)
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.deploy.tflite_reader import read_model
+
+    _, flatbuffer = read_model(args.model)
+    if args.elf:
+        from model.deploy.emulate import check_elf
+
+        elf = check_elf(Path(args.elf))
+        report = compare_firmware(elf, args.backend, flatbuffer, data_pcm(Path(args.data)))
+        where = f"firmware {elf} on {args.backend}"
+    else:
+        target = TARGETS[args.target](flatbuffer, args.kernels, args.model)
+        report = compare(target, flatbuffer, data_clips(Path(args.data)))
+        where = f"{args.target}, {args.kernels} kernels, {target.generated.dtype}"
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{report['bit_exact']}/{report['clips']} clips match tflite_micro ({where})")
+        for m in report["mismatches"][:10]:
+            print(f"  mismatch: {m}")
+    return 1 if report["mismatches"] else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "verify",
+        help="check the generated C model against tflite_micro on every clip of a dataset",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, metavar="FILE.tflite", help="an int8 or float32 model")
+    parser.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="a folder of WAV files, or a Speech Commands dataset (its test split)",
+    )
+    parser.add_argument(
+        "--target", choices=sorted(TARGETS), default="host", help="where the generated C runs (default host)"
+    )
+    parser.add_argument("--elf", metavar="FILE", help="verify this firmware ELF, run in an emulator, instead")
+    parser.add_argument(
+        "--backend", choices=("unicorn", "renode"), default="unicorn", help="emulator for --elf (default unicorn)"
+    )
+    parser.add_argument("--kernels", default="reference", help="kernel set: reference or cortex_m4 (default reference)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)

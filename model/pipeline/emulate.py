@@ -1,0 +1,138 @@
+"""The pipeline's emulate stage for one firmware variant: every test clip, checked and timed.
+
+Each clip boots the firmware in the emulator with the clip in its memory slot
+(``emulation.clip.run_clip``). The ``result`` line is compared with the host: for int8 models
+the checksum of the model input and the four int8 scores must equal the host frontend's input
+and ``tflite_micro``'s output; for float32 models the label must equal ``tflite_micro``'s.
+
+Resumable: every finished clip is appended to a journal named after the ELF's digest, so an
+interrupted stage continues with the next clip and a rebuilt ELF starts afresh. The complete
+per-clip list is then written atomically to ``clips.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model import config
+from model.atomic import atomic_write_text
+from model.errors import BadInput
+
+CYCLE_STAGES = ("preprocess", "inference", "postprocess")
+
+
+def clip_name(example) -> str:
+    return str(example.path) if example.path is not None else f"silence-{example.index}"
+
+
+def _read_journal(path: Path) -> dict[str, dict]:
+    """Records of a journal; a line cut short by an interruption is dropped (the clip reruns)."""
+    records: dict[str, dict] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            records[record["clip"]] = record
+    return records
+
+
+def classify(elf: Path, pcm: np.ndarray, backend: str, reference, dtype: str) -> dict[str, Any]:
+    """One clip on the firmware: contract 4's record plus whether it agrees with tflite_micro."""
+    from emulation.clip import run_clip
+    from emulation.errors import BackendUnavailable, EmulationError
+    from model.data.features import microfrontend
+    from model.deploy.emulate import clip_record
+    from model.deploy.verify import fnv1a
+
+    features = microfrontend(pcm)
+    try:
+        run = run_clip(elf, pcm.astype("<i2").tobytes(), backend)
+    except BackendUnavailable as exc:
+        raise BadInput(None, f"--backend {backend}: {exc}") from None
+    except EmulationError as exc:
+        return {"error": str(exc).splitlines()[0], "matches_tflite_micro": False}
+    record = clip_record(Path(""), run)
+    del record["wav"]
+    if dtype == "int8":
+        expected = reference.quantization.model_input(features)
+        checksum = f"0x{fnv1a(expected.astype(np.int8).tobytes()):08x}"
+        scores = reference.run_input(expected).astype(int).tolist()
+        record["matches_tflite_micro"] = record["checksum"] == checksum and record["scores"] == scores
+    else:
+        expected_label = config.LABELS[int(np.argmax(reference.run(features)))]
+        record["matches_tflite_micro"] = record["label"] == expected_label
+    return record
+
+
+def summarise(records: list[dict]) -> dict[str, Any]:
+    """Per-class accuracy, agreement with tflite_micro and stage cycles (median, min, max; ms at CPU_HZ)."""
+    from model.train.evaluate import split_metrics
+
+    n = len(config.LABELS)
+    confusion = np.zeros((n, n), dtype=np.int64)
+    ok = [r for r in records if "error" not in r]
+    for record in ok:
+        confusion[config.LABELS.index(record["label_true"]), config.LABELS.index(record["label"])] += 1
+    cycles = {}
+    for stage in CYCLE_STAGES:
+        values = [r["cycles"][stage] for r in ok]
+        if values:
+            median = statistics.median(values)
+            cycles[stage] = {
+                "median": median,
+                "min": min(values),
+                "max": max(values),
+                "ms": 1000 * median / config.CPU_HZ,
+            }
+    return {
+        "clips": len(records),
+        "errors": len(records) - len(ok),
+        "matches_tflite_micro": sum(bool(r["matches_tflite_micro"]) for r in records),
+        "test": split_metrics(confusion),
+        "cycles": cycles,
+        "first_error": next((r["error"] for r in records if "error" in r), None),
+    }
+
+
+def emulate_variant(
+    elf: Path, tflite: Path, dataset, examples: list, directory: Path, backend: str, progress: bool = True
+) -> dict[str, Any]:
+    """Run ``examples`` (of ``dataset``) on ``elf``; write ``directory/clips.json``; the summary."""
+    from tqdm import tqdm
+
+    from model.deploy.export import TFLMRunner
+    from model.deploy.tflite_reader import read_model
+
+    _, flatbuffer = read_model(tflite)
+    reference = TFLMRunner(flatbuffer)
+    dtype = "int8" if reference.dtype == np.int8 else "float32"
+    digest = hashlib.sha256(elf.read_bytes() + flatbuffer + backend.encode()).hexdigest()[:16]
+    directory.mkdir(parents=True, exist_ok=True)
+    journal = directory / f"journal-{digest}.jsonl"
+    for stale in directory.glob("journal-*.jsonl"):  # of an earlier ELF, model or backend
+        if stale != journal:
+            stale.unlink()
+    done = _read_journal(journal)
+    todo = [e for e in examples if clip_name(e) not in done]
+    with journal.open("a") as handle, tqdm(
+        total=len(examples), initial=len(examples) - len(todo), desc=f"[emulate] {elf.parent.name}", unit="clip",
+        disable=not progress,
+    ) as bar:  # fmt: skip
+        for example in todo:
+            record = {"clip": clip_name(example), "label_true": config.LABELS[example.label]}
+            record |= classify(elf, dataset.load(example), backend, reference, dtype)
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+            done[record["clip"]] = record
+            bar.update()
+    records = [done[clip_name(e)] for e in examples]
+    atomic_write_text(directory / "clips.json", json.dumps(records, indent=1) + "\n")
+    return summarise(records)

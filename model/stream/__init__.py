@@ -1,0 +1,1 @@
+"""Keyword detection on a stream: the firmware's RecognizeCommands, run on the host."""
