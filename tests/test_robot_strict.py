@@ -5,11 +5,17 @@ block: it faults, stores to flash, reads an unmodelled register or reports a key
 the resource's own keywords runs on the Unicorn backend under plain robot: the negative wait
 passes only on a quiet stream, every wait fails at once on a fault, and a flash store or an
 unmodelled register fails with the address and the pc in the message.
+
+The project's own suite (robot_tests/firmware_variant.robot through robot_tests/run.py) fails the
+same way on the real int8 firmware built with one line added to its model's invoke function: a
+store to flash, or a read of POWER.RESETREAS. Needs a BUILD (KWS_ROBOT_BUILD, as
+tests/test_robot_wrong_variant.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -25,6 +31,13 @@ FIRMWARE_DIR = Path(__file__).parent / "firmware"
 BLOCK = 320
 CUE_BLOCK = 10  # 200 ms after the start of the PDM stream
 CUES = {"quiet": 0, "fault": 1, "flash": 2, "register": 3, "keyword": 4}
+BUILD = os.environ.get("KWS_ROBOT_BUILD")
+SCORES = "Scores Should Equal The TFLM Reference"
+#: One statement put first in the generated kws_model_invoke (the firmware times its model at boot).
+DEFECTS = {
+    "flash-store": "*(volatile uint32_t *)0x000FF000u = 0u;",
+    "unmodelled-register": "(void)*(volatile uint32_t *)0x40000400u;",
+}
 
 SUITE = """\
 *** Settings ***
@@ -120,3 +133,49 @@ def test_strict_mode_names_address_and_pc(results: dict) -> None:
     assert re.search(r"strict mode: 4-byte store to flash at 0x000F0000 .* at PC=0x[0-9A-F]{8} \(\w+\)", flash.message)
     assert re.search(r"strict mode: clock: unhandled read .*0x40000400.* at PC=0x[0-9A-F]{8} \(\w+\)", register.message)
     assert fault_time(flash.message) < 0.25 and fault_time(register.message) < 0.25
+
+
+@pytest.fixture(scope="module")
+def defect_variants(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not BUILD or not (Path(BUILD) / "variants.json").is_file():
+        pytest.skip("needs a BUILD with variants.json in KWS_ROBOT_BUILD (tox -e robot prepares one and sets it)")
+    from model.firmware import generate_sources, make_firmware, size_report
+
+    source = json.loads((Path(BUILD) / "variants.json").read_text())
+    int8 = next(v for v in source["variants"] if v["dtype"] == "int8" and v["kernels"] == "cortex_m4")
+    root = tmp_path_factory.mktemp("strict-build")
+    (root / "models").mkdir()
+    model = root / "models" / "int8.tflite"
+    model.write_bytes((Path(BUILD) / int8["model"]).read_bytes())
+    variants = []
+    for name, statement in DEFECTS.items():
+        out = root / "firmware" / name
+        generate_sources(model, out / "model")
+        c = out / "model" / "kws_model.c"
+        text = c.read_text()
+        invoke = re.search(r"int kws_model_invoke\([^)]*\)\n\{\n", text)
+        assert invoke is not None, "generated kws_model_invoke not found"
+        c.write_text(text[: invoke.end()] + f"    {statement}\n" + text[invoke.end() :])
+        make_firmware(out / "model", out, variant=name, kernels="cortex_m4", model_name="int8")
+        (out / "size.json").write_text(json.dumps(size_report(out / "kws.elf")))
+        variants.append(
+            dict(name=name, dtype="int8", kernels="cortex_m4", model="models/int8.tflite", dir=f"firmware/{name}")
+        )
+    (root / "variants.json").write_text(json.dumps({"data": source["data"], "variants": variants}))
+    return root
+
+
+def test_project_suite_fails_with_address_and_pc(defect_variants: Path) -> None:
+    from robot.api import ExecutionResult
+
+    command = [sys.executable, str(ROOT / "robot_tests" / "run.py"), "--build", str(defect_variants)]
+    command += ["--test", SCORES, "--variable", "CLIPS_PER_CLASS:1"]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert run.returncode != 0, run.stdout[-3000:] + run.stderr[-2000:]
+    result = ExecutionResult(str(defect_variants / "robot" / "output.xml"))
+    tests = {suite.name: test for suite in result.suite.suites for test in suite.tests}
+    flash, register = tests["Flash-Store"], tests["Unmodelled-Register"]
+    assert flash.status == register.status == "FAIL"
+    pc = r"at PC=0x[0-9A-F]{8} \(kws_model_invoke\)"
+    assert re.search(rf"strict mode: 4-byte store to flash at 0x000FF000 .*{pc}", flash.message), flash.message
+    assert re.search(rf"strict mode: clock: unhandled read .*\(0x40000400\).*{pc}", register.message), register.message
