@@ -4,6 +4,6 @@
 `emulation.renode_backend.RenodeMachine` drives a real Renode when one is installed.
 """
 
-from emulation.errors import BackendUnavailable, EmulationError, EmulationFault, RunResult, StopReason
+from emulation.errors import BackendUnavailable, EmulationError, EmulationFault, RunResult, StopReason, StrictModeError
 
-__all__ = ["BackendUnavailable", "EmulationError", "EmulationFault", "RunResult", "StopReason"]
+__all__ = ["BackendUnavailable", "EmulationError", "EmulationFault", "RunResult", "StopReason", "StrictModeError"]

@@ -91,6 +91,9 @@ class Flasher(Protocol):
 
     def flash(self, elf: Path) -> None: ...
     def reset(self) -> None: ...
+    def emulator_warnings(self) -> list[str] | None:
+        """What an emulated board's emulator warned about since the last flash or reset; None for silicon."""
+        ...
 
 
 class PyocdFlasher:
@@ -122,6 +125,9 @@ class PyocdFlasher:
     def reset(self) -> None:
         self._run("reset")
 
+    def emulator_warnings(self) -> None:
+        return None  # silicon: no emulator
+
 
 class Board:
     """A flasher and the firmware's serial link: what the board keywords drive."""
@@ -142,6 +148,10 @@ class Board:
         self.link.forget()
         self.flasher.reset()
         return self.link.wait_for(r"^boot ", BOOT_TIMEOUT_S, "boot line after a reset")
+
+    def emulator_warnings(self) -> list[str] | None:
+        """The emulator's warnings since the last flash or reset (an emulated board), or None (silicon)."""
+        return self.flasher.emulator_warnings()
 
     def close(self) -> None:
         for close in self._close:

@@ -27,15 +27,18 @@ class ClipRun:
     instructions: int
 
 
-def run_clip(elf: str | Path, pcm: bytes, backend: str = "unicorn", max_seconds_virtual: float = 30.0) -> ClipRun:
+def run_clip(
+    elf: str | Path, pcm: bytes, backend: str = "unicorn", max_seconds_virtual: float = 30.0, strict: bool = True
+) -> ClipRun:
     """Boot ``elf`` with ``pcm`` (s16le, 16 kHz mono) on its PDM and return the firmware's ``result``.
 
     Samples past the end of ``pcm`` read as zeros, as in Renode; a 1 s clip is the whole window.
+    ``strict``: the Unicorn backend's strict mode (unicorn_backend); Renode has its own rules.
     """
     if backend == "unicorn":
         from emulation.unicorn_backend import Machine
 
-        machine = Machine(elf, pcm)
+        machine = Machine(elf, pcm, strict=strict)
         run = machine.run(until_line=r"^result ", max_seconds_virtual=max_seconds_virtual)
     elif backend == "renode":
         from emulation.renode_backend import RenodeMachine, find_renode

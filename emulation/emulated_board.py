@@ -65,6 +65,12 @@ class EmulatedBoard:
             self._machine, self._fault, self._sent = machine, None, 0
             self._started = time.monotonic()
 
+    def emulator_warnings(self) -> list[str]:
+        """What the machine warned about since the last flash or reset (it runs in strict mode:
+        refused accesses stop it, the rest are warnings)."""
+        with self._lock:
+            return list(self._machine.warnings) if self._machine is not None else []
+
     def describe(self) -> str:
         """What went wrong on the board side, for the host's timeout messages ('' when nothing)."""
         with self._lock:

@@ -48,3 +48,8 @@ class EmulationFault(EmulationError):
         self.result = result
         self.pc = pc
         self.registers = registers
+
+
+class StrictModeError(EmulationFault):
+    """Strict mode refused an access the chip refuses or the emulator does not model (a store to
+    flash, EasyDMA outside data RAM, an unmodelled peripheral register): the run stops as at a fault."""

@@ -6,6 +6,11 @@ plain ``robot`` when ``${RENODEKEYWORDS}`` names ``robot_tests/resources/unicorn
 imports this library. Only what an nRF52840 suite of this project needs is implemented; anything
 else fails with a message saying so, rather than doing something Renode would not.
 
+The machine runs in strict mode (emulation.unicorn_backend): what the chip refuses or the model
+does not implement stops it as a fault does, and every keyword that runs it (the waits,
+``Should Not Be On Uart``, ``emulation RunFor``) fails at once with the fault lines. The log tester
+(``Create Log Tester``, ``Should Not Be In Log``) sees the emulator's warnings.
+
 Differences from Renode, all in the direction of determinism:
 
 - Virtual time advances only inside the keywords that wait (``Wait For ...``, ``emulation RunFor``):
@@ -96,6 +101,14 @@ class _Tester:
 
 
 @dataclass
+class _LogTester:
+    """Renode's log tester: the emulator's warnings from index `cursor` on are in its history."""
+
+    timeout_s: float
+    cursor: int = 0
+
+
+@dataclass
 class _Emulation:
     """The machine being described by monitor commands, then run."""
 
@@ -106,6 +119,7 @@ class _Emulation:
     pcm: bytes | None = None
     machine: Machine | None = None
     testers: list[_Tester] = field(default_factory=list)
+    log_tester: _LogTester | None = None
 
 
 def split_command(command: str) -> list[str]:
@@ -334,7 +348,36 @@ class UnicornRenodeKeywords:
         """Run until the tester sees one more line."""
         return self._wait(re.compile(""), timeout, testerId, "another line")
 
+    def should_not_be_on_uart(
+        self,
+        content: str,
+        timeout: float | None = None,
+        testerId: int | None = None,
+        treatAsRegex: bool = False,
+        includeUnfinishedLine: bool = False,
+    ) -> None:
+        """Run for ``timeout`` virtual seconds; fail if a line the tester has not seen yet contains
+        ``content`` (or matches it as a regex). A firmware fault fails it too, at once: only the
+        timeout passes. ``includeUnfinishedLine`` is accepted; lines are checked when complete."""
+        pattern = re.compile(content if treatAsRegex else re.escape(content))
+        found = self._find(pattern, timeout, testerId)
+        if found is not None:
+            raise AssertionError(f"{UART}: unexpected line at {found.timestamp:.3f} virtual ms: {found.line}")
+
     def _wait(self, pattern: re.Pattern[str], timeout: float | None, tester_id: int | None, what: str) -> DotDict:
+        found = self._find(pattern, timeout, tester_id)
+        if found is None:
+            machine = self._machine()
+            seconds = self._tester(tester_id).timeout_s if timeout is None else float(timeout)
+            tail = " | ".join(machine.lines[-3:]) or "nothing printed"
+            raise AssertionError(
+                f"{UART}: no {what} within {seconds:g} virtual s (at {machine.virtual_s:.3f} s; last lines: {tail})"
+            )
+        return found
+
+    def _find(self, pattern: re.Pattern[str], timeout: float | None, tester_id: int | None) -> DotDict | None:
+        """The first line the tester has not seen matching ``pattern`` within ``timeout`` virtual s,
+        or None; a firmware fault raises AssertionError with its fault lines."""
         tester = self._tester(tester_id)
         machine = self._machine()
         seconds = tester.timeout_s if timeout is None else float(timeout)
@@ -352,10 +395,7 @@ class UnicornRenodeKeywords:
                     )
             remaining = deadline - machine.instructions
             if remaining <= 0:
-                tail = " | ".join(machine.lines[-3:]) or "nothing printed"
-                raise AssertionError(
-                    f"{UART}: no {what} within {seconds:g} virtual s (at {machine.virtual_s:.3f} s; last lines: {tail})"
-                )
+                return None
             self._run(until_line=pattern, max_instructions=remaining)
 
     def write_line_to_uart(
@@ -371,3 +411,42 @@ class UnicornRenodeKeywords:
         if waitForEcho:
             self._wait(re.compile(re.escape(content)), None, testerId, f"echo of {content!r}")
         return DotDict(line=content, timestamp=machine.virtual_s * 1000, groups=[])
+
+    # --- the log tester (the emulator's warnings) ---
+
+    def create_log_tester(self, timeout: float, defaultPauseEmulation: bool | None = None) -> None:
+        """Start collecting the emulator's log: under this backend its warnings (an unmodelled
+        register outside strict mode, a peripheral set up in a way the model cannot follow, ...),
+        from now on. ``defaultPauseEmulation`` is accepted: the machine runs only inside waits."""
+        machine = self._emulation.machine
+        cursor = len(machine.warnings) if machine is not None else 0
+        self._emulation.log_tester = _LogTester(timeout_s=float(timeout), cursor=cursor)
+
+    def should_not_be_in_log(
+        self,
+        pattern: str,
+        timeout: float | None = None,
+        treatAsRegex: bool = False,
+        pauseEmulation: bool | None = None,
+        level: str | None = None,
+    ) -> None:
+        """Run for ``timeout`` virtual seconds (the log tester's default when not given), then fail
+        listing every warning since Create Log Tester that contains ``pattern`` (or matches it as a
+        regex). This backend logs at one level, Warning: a ``level`` other than Warning finds nothing."""
+        tester = self._emulation.log_tester
+        if tester is None:
+            raise AssertionError("no log tester: call Create Log Tester first")
+        seconds = tester.timeout_s if timeout is None else float(timeout)
+        if seconds > 0:
+            self._run(max_seconds_virtual=seconds)
+        if level is not None and level.lower() != "warning":
+            return
+        regex = re.compile(pattern if treatAsRegex else re.escape(pattern))
+        machine = self._emulation.machine
+        warnings = machine.warnings[tester.cursor :] if machine is not None else []
+        found = [w for w in warnings if regex.search(w)]
+        if found:
+            listed = "\n".join(f"  {w}" for w in found)
+            raise AssertionError(
+                f"Unexpected line detected in the log: {found[0]}\n{len(found)} emulator warnings:\n{listed}"
+            )

@@ -3,6 +3,12 @@
 Virtual time is executed instructions / 64 MHz (Renode with `cpu PerformanceInMips 64`); DWT
 CYCCNT counts the same instructions. Peripherals behave as Renode's models (renode-nrf52840.md).
 Unicorn emulates no NVIC or exception entry: firmware polls, and any fault stops the run.
+
+Strict mode (the default) stops the run with a StrictModeError, as at a fault, on what the chip
+refuses or the emulator does not model: a store to flash unless the NVMC is set for writing,
+EasyDMA pointers outside data RAM, accesses to peripheral registers no model implements and to
+peripheral pages without a model. Without it those are warnings (once each) and the run goes on.
+Unmapped addresses and misaligned or byte stores to flash being programmed fault in both modes.
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ from unicorn import arm_const as arm
 
 from emulation.counter import STOP_LIMIT, STOP_NOCP, InstructionCounter
 from emulation.elf import FirmwareImage
-from emulation.errors import EmulationError, EmulationFault, RunResult, StopReason
+from emulation.errors import EmulationError, EmulationFault, RunResult, StopReason, StrictModeError
 from emulation.peripherals.base import Peripheral, log
 from emulation.peripherals.clock import Clock
 from emulation.peripherals.dwt import Dwt
 from emulation.peripherals.gpio import Gpio
+from emulation.peripherals.nvmc import Nvmc
 from emulation.peripherals.pdm import Pdm
 from emulation.peripherals.system import SystemControl
 from emulation.peripherals.uarte import Uarte
@@ -58,6 +65,15 @@ _UC_FAULTS = {
 }
 
 
+class _Refused(Exception):
+    """An access refused in strict mode; `pc` is the accessing instruction's, once known."""
+
+    def __init__(self, message: str, pc: int | None = None, *, fault: bool = False) -> None:
+        super().__init__(message)
+        self.pc = pc
+        self.fault = fault  # a fault of the chip itself, whatever the mode
+
+
 @dataclass
 class _Spin:
     """A candidate idle polling loop, keyed by its first event read (instruction, register)."""
@@ -74,6 +90,7 @@ class Machine:
     pcm: s16le mono samples for the PDM microphone. on_pcm_end: "zeros" (Renode's behaviour) or
     "stop" (the run returns with StopReason.PCM_END when a block can no longer be filled).
     skip_ahead: fast-forward polling loops to the next PDM event (see `_poll`); results are the same.
+    strict: refused accesses stop the run with a StrictModeError; off, they are warnings (module docstring).
     """
 
     def __init__(
@@ -83,14 +100,17 @@ class Machine:
         *,
         skip_ahead: bool = True,
         on_pcm_end: str = "zeros",
+        strict: bool = True,
     ) -> None:
         self.image = FirmwareImage(elf_path)
         self.skip_ahead = skip_ahead
+        self.strict = strict
         uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB)
         uc.ctl_set_cpu_model(arm.UC_CPU_ARM_CORTEX_M4)  # not UC_MODE_MCLASS: that is a Cortex-M33
         self.uc = uc
-        for base, size in (FLASH, RAM):
-            uc.mem_map(base, size)
+        uc.mem_map(FLASH[0], FLASH[1], unicorn.UC_PROT_READ | unicorn.UC_PROT_EXEC)  # stores: _on_flash_store
+        uc.mem_map(RAM[0], RAM[1])
+        uc.mem_write(FLASH[0], b"\xff" * FLASH[1])  # erased flash reads all ones
         for seg in self.image.segments:
             end = seg.address + len(seg.data)
             if not any(base <= seg.address and end <= base + size for base, size in (FLASH, RAM)):
@@ -101,6 +121,8 @@ class Machine:
         self.counter = InstructionCounter(uc, ((PERIPHERALS[0], sum(PERIPHERALS) - 1), (PPB[0], sum(PPB) - 1)))
         self._unmapped: tuple[str, int] | None = None
         uc.hook_add(unicorn.UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+        uc.hook_add(unicorn.UC_HOOK_MEM_WRITE_PROT, self._on_flash_store, None, FLASH[0], sum(FLASH) - 1)
+        self._refused: _Refused | None = None
 
         self.lines: list[str] = []
         self.line_times: list[float] = []
@@ -115,6 +137,7 @@ class Machine:
         self._profile_adjust: dict[int, int] = defaultdict(int)
         self.skipped_instructions = 0
         self._fault: EmulationFault | None = None
+        self._first_line = 0
 
         self.uarte = Uarte(self, self._on_tx)
         self.pdm = Pdm(self, pcm, CPU_HZ, on_pcm_end, self._pcm_exhausted)
@@ -122,8 +145,9 @@ class Machine:
         self.clock = Clock(self)
         self.scs = SystemControl(self, self._set_fpu_enabled)
         self.gpio = Gpio(self)
+        self.nvmc = Nvmc(self)
         self._pages: dict[int, Peripheral] = {
-            p.base >> 12: p for p in (self.uarte, self.pdm, self.dwt, self.clock, self.scs, self.gpio)
+            p.base >> 12: p for p in (self.uarte, self.pdm, self.dwt, self.clock, self.scs, self.gpio, self.nvmc)
         }
         sp, self._pc = self.image.reset_vector()
         uc.reg_write(arm.UC_ARM_REG_SP, sp)
@@ -139,6 +163,7 @@ class Machine:
         return self._access_now
 
     def dma_read(self, address: int, size: int) -> bytes:
+        self._check_dma("read", address, size)
         try:
             return bytes(self.uc.mem_read(address, size))
         except unicorn.UcError:
@@ -146,6 +171,7 @@ class Machine:
             return bytes(size)
 
     def dma_write(self, address: int, data: bytes) -> None:
+        self._check_dma("write", address, len(data))
         try:
             self.uc.mem_write(address, data)
         except unicorn.UcError:
@@ -160,6 +186,17 @@ class Machine:
             self._warned.add(message)
             self.warnings.append(message)
             log.warning(message)
+
+    def refuse(self, message: str, otherwise: str) -> None:
+        """An access the chip refuses or the emulator does not model: StrictModeError (raised when the
+        current run stops, at the accessing instruction) in strict mode, else a warning saying
+        what happens instead (`otherwise`)."""
+        if not self.strict:
+            self.warn(f"{message}: {otherwise}")
+        elif self._in_access:
+            raise _Refused(message)  # the MMIO callback stops the run at the accessing instruction
+        else:  # between two emulation slices (a PDM block, say): the CPU stands at self._pc
+            self._raise_fault(f"strict mode: {message}", self._first_line, StrictModeError)
 
     # --- public API ---
 
@@ -207,7 +244,7 @@ class Machine:
         budget_end = start + (min(budget) if budget else DEFAULT_BUDGET_S * CPU_HZ)
         self._pattern = re.compile(until_line) if isinstance(until_line, str) else until_line
         self._stop_reason = None
-        first_line = len(self.lines)
+        first_line = self._first_line = len(self.lines)
         while self._stop_reason is None:
             limit = budget_end if self.pdm.next_fire is None else min(budget_end, self.pdm.next_fire)
             self.counter.s.limit = limit
@@ -216,8 +253,10 @@ class Machine:
                 self.uc.emu_start(self._pc | 1, NEVER)
             except unicorn.UcError as err:
                 self._pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+                self._raise_refused(first_line)
                 self._raise_fault(self._describe(err), first_line)
             self._pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+            self._raise_refused(first_line)
             if self.counter.s.stop == STOP_NOCP:
                 self._nocp(first_line)
             if self._stop_reason is not None:
@@ -297,8 +336,8 @@ class Machine:
         try:
             p = self._peripheral(address)
             if p is None:
-                self.warn(f"read from non-existing peripheral at 0x{address:08X}: 0")
                 self._spin = _Spin()
+                self.refuse(f"read from non-existing peripheral at 0x{address:08X} (no model)", "reads 0")
                 return 0
             reg = address & 0xFFC
             value = p.read(reg)
@@ -308,6 +347,9 @@ class Machine:
                 self._spin = _Spin()
             shift = 8 * (address & 3)
             return (value >> shift) & ((1 << (8 * size)) - 1)
+        except _Refused as refused:
+            self._stop_refused(refused)
+            return 0
         finally:
             self._in_access = False
 
@@ -318,13 +360,15 @@ class Machine:
         try:
             p = self._peripheral(address)
             if p is None:
-                self.warn(f"write of 0x{value:X} to non-existing peripheral at 0x{address:08X}: ignored")
+                self.refuse(f"write of 0x{value:X} to non-existing peripheral at 0x{address:08X} (no model)", "ignored")
                 return
             reg = address & 0xFFC
             if size < 4:
                 shift, mask = 8 * (address & 3), (1 << (8 * size)) - 1
                 value = (p.read(reg) & ~(mask << shift)) | ((value & mask) << shift)
             p.write(reg, value & 0xFFFFFFFF)
+        except _Refused as refused:
+            self._stop_refused(refused)
         finally:
             self._in_access = False
 
@@ -364,6 +408,58 @@ class Machine:
             return
         spin.last, spin.period, spin.registers = now, period, registers
 
+    def _stop_refused(self, refused: _Refused) -> None:
+        """Inside an MMIO access: stop at once, the accessing instruction not executed (as a fault)."""
+        refused.pc = self.counter.s.access_pc
+        self._refused = refused
+        self.uc.emu_stop()
+
+    def _raise_refused(self, first_line: int) -> None:
+        """After emu_start: the access a callback refused, as a StrictModeError (or a fault of the chip)."""
+        refused, self._refused = self._refused, None
+        if refused is not None:
+            self._pc = refused.pc
+            if refused.fault:
+                self._raise_fault(str(refused), first_line)
+            self._raise_fault(f"strict mode: {refused}", first_line, StrictModeError)
+
+    def _check_dma(self, kind: str, address: int, size: int) -> None:
+        """The nRF52840's EasyDMA reaches data RAM only (not flash, not peripherals)."""
+        if size and not (RAM[0] <= address and address + size <= sum(RAM)):
+            self.refuse(
+                f"EasyDMA {kind} of {size} bytes at 0x{address:08X}, outside data RAM "
+                f"0x{RAM[0]:08X}-0x{sum(RAM) - 1:08X} (the chip's EasyDMA reaches only data RAM)",
+                "transferred anyway",
+            )
+
+    def _on_flash_store(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int, data: object) -> bool:
+        """A CPU store to flash, which is mapped read-only: programmed as by the NVMC, or refused.
+        Returning True goes on without the store; False stops emulation with UC_ERR_WRITE_PROT."""
+        pc = uc.reg_read(arm.UC_ARM_REG_PC)
+        where = f"{size}-byte store to flash at 0x{address:08X}"
+        if self.nvmc.write_enabled:
+            if size == 4 and not address & 3:
+                self._program_flash(address, value)
+                return True
+            self._refused = _Refused(
+                f"{where} with NVMC CONFIG.WEN=Wen: a HardFault on the nRF52840 (the NVMC programs whole words)",
+                pc,
+                fault=True,
+            )
+            return False
+        message = f"{where} while NVMC CONFIG.WEN is not Wen (1): flash is read-only"
+        if not self.strict:
+            self.warn(f"{message}: ignored")
+            return True
+        self._refused = _Refused(message, pc)
+        return False
+
+    def _program_flash(self, address: int, value: int) -> None:
+        """NVMC programming clears bits only; uc.mem_write also drops code translated from there."""
+        old = int.from_bytes(self.uc.mem_read(address, 4), "little")
+        self.uc.mem_write(address, (old & value & 0xFFFFFFFF).to_bytes(4, "little"))
+        self.warn("nvmc: flash programmed; the time it takes (tWRITE, the CPU halted) is not modelled")
+
     def _on_unmapped(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int, data: object) -> bool:
         kind = {unicorn.UC_MEM_WRITE_UNMAPPED: "write", unicorn.UC_MEM_FETCH_UNMAPPED: "fetch"}.get(access, "read")
         self._unmapped = (kind, address)
@@ -398,7 +494,7 @@ class Machine:
         self._pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
         self._raise_fault("FPU instruction while CPACR denies CP10/CP11 (UsageFault NOCP)", first_line)
 
-    def _raise_fault(self, what: str, first_line: int) -> None:
+    def _raise_fault(self, what: str, first_line: int, error: type[EmulationFault] = EmulationFault) -> None:
         unexecuted = self.counter.settle(self._pc)
         self._profile_adjust[self.counter.s.last_addr] -= unexecuted
         regs = self.registers()
@@ -410,5 +506,5 @@ class Machine:
             "  " + " ".join(f"{name}=0x{regs[name]:08X}" for name in _REGISTERS if name.startswith("r")),
             f"  after {self.counter.total} instructions ({self.virtual_s:.6f} s virtual)",
         ]
-        self._fault = EmulationFault("\n".join(lines), self._result(StopReason.FAULT, first_line), self._pc, regs)
+        self._fault = error("\n".join(lines), self._result(StopReason.FAULT, first_line), self._pc, regs)
         raise self._fault

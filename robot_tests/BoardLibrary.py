@@ -81,6 +81,17 @@ class BoardLibrary:
         return self._call(lambda board: board.link.wait_for(pattern, float(timeout)))
 
     @keyword
+    def the_emulator_should_not_have_warned(self) -> None:
+        """On the emulated board, no emulator warning since the last flash or reset (as the
+        emulator suites assert); on silicon there is no emulator and nothing to check."""
+        warnings = self._open().emulator_warnings()
+        if warnings is None:
+            logger.info("a board, not an emulator: no emulator warnings to check")
+        elif warnings:
+            listed = "\n".join(f"  {w}" for w in warnings)
+            raise AssertionError(f"{len(warnings)} emulator warnings on the emulated board:\n{listed}")
+
+    @keyword
     def log_cycles_next_to_the_emulated_budget(self, budget: DotDict, boot: str, *lines: str) -> None:
         """Logs each stage's worst case in the board's DWT cycles next to its budget in emulated
         instructions (resources/budgets.py): how far silicon's cycles per instruction go."""

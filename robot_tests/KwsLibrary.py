@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from kwsrobot.clips import Reference, dataset_clips, edge_clips, parse_scores
-from kwsrobot.stream_reference import firmware_scores
+from kwsrobot.clips import Reference, dataset_clips, edge_clips
 from kwsrobot.streams import TOLERANCE_MS, KeywordStream, cached_keyword_stream, speech_stream
 from kwsrobot.variants import read_build
 from robot.api import logger
@@ -22,7 +21,7 @@ from robot.utils import DotDict
 from emulation.protocol import parse_line
 from model import config
 from model.deploy.firmware import size_report
-from model.deploy.verify import FLOAT_ATOL, FLOAT_RTOL
+from model.deploy.verify import Expected, check_result
 
 FRAME_CYCLES = config.CPU_HZ * config.STEP_MS // 1000  # one 20 ms frame of audio at 64 MHz
 
@@ -111,7 +110,7 @@ class KwsLibrary:
                     label=clip.label,
                     file=str(path),
                     checksum=expected.checksum,
-                    scores=expected.scores.tolist(),
+                    output=expected.output.tolist(),
                 )
             )
         counts = {label: sum(c.label == label for c in clips) for label in dict.fromkeys(c.label for c in clips)}
@@ -120,22 +119,17 @@ class KwsLibrary:
 
     @keyword
     def result_should_equal_the_reference(self, line: str, clip: DotDict) -> None:
-        """The firmware's model input (its checksum) and scores are the host's, for ``clip``."""
-        fields = _fields(line, "result")
-        if fields["checksum"] != clip.checksum:
-            raise AssertionError(
-                f"{clip.name}: model input checksum {fields['checksum']} on the firmware, {clip.checksum} on the host"
-            )
-        got = parse_scores(fields["scores"], np.dtype(np.int8))
-        if self.variant.dtype == "int8":
-            low = high = np.array(clip.scores, dtype=np.int8)
-        else:  # the firmware rounds probabilities to int8 scores: any p within verify's tolerance will do
-            p = np.array(clip.scores, dtype=np.float64)
-            slack = np.abs(p) * FLOAT_RTOL + FLOAT_ATOL
-            low, high = (firmware_scores((p + d).astype(np.float32)) for d in (-slack, slack))
-        if not np.all((low <= got) & (got <= high)):
-            want = low.tolist() if np.array_equal(low, high) else f"{low.tolist()}..{high.tolist()}"
-            raise AssertionError(f"{clip.name}: firmware scores {got.tolist()}, tflite_micro {want}")
+        """The firmware's model input (its checksum) and scores are the host's, for ``clip``
+        (model.deploy.verify.check_result: int8 bit for bit, float32 within the tolerance after rounding)."""
+        dtype = np.int8 if self.variant.dtype == "int8" else np.float32
+        mismatch = check_result(_fields(line, "result"), Expected(clip.checksum, np.array(clip.output, dtype=dtype)))
+        if mismatch is None:
+            return
+        firmware = mismatch["firmware"]
+        if mismatch["stage"] == "input":
+            host = mismatch["host"]
+            raise AssertionError(f"{clip.name}: model input checksum {firmware} on the firmware, {host} on the host")
+        raise AssertionError(f"{clip.name}: firmware scores {firmware}, tflite_micro {mismatch['tflite_micro']}")
 
     # --- stage cycles ---
 

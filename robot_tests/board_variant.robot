@@ -38,6 +38,7 @@ Scores Should Equal The TFLM Reference
         ${result}=    Classify Over The UART    ${clip}
         Run Keyword And Continue On Failure    Result Should Equal The Reference    ${result}    ${clip}
     END
+    The Emulator Should Not Have Warned
 
 Stages Should Fit One Block While Streaming
     [Documentation]    From reset the firmware streams the microphone: the worst-case stages of the

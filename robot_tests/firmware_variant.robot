@@ -45,6 +45,7 @@ Stage Cycles Should Stay Within Budget
         ${profile}=    Profile Line Of    ${stage}    ${PROFILE_TIMEOUT}
         Stage Should Stay Within Budget    ${profile}    ${budget}    ${boot}
     END
+    The Emulator Should Not Have Warned
 
 Stream Should Report Each Keyword At Its Position
     [Documentation]    A stream with known keyword positions: each is heard, with the right label, within
@@ -59,6 +60,7 @@ Stream Should Report Each Keyword At Its Position
     END
     ${left}=    Seconds Left In The Stream    ${stream}    ${heard.timestamp}
     No Keyword Should Be Heard Within    ${left}
+    The Emulator Should Not Have Warned
 
 Stream Should Keep Real Time
     [Documentation]    No PDM block is dropped while streaming: the firmware says it keeps real time
@@ -75,3 +77,4 @@ Stream Should Keep Real Time
     ${inf}=    Profile Line Of    inf    ${PROFILE_TIMEOUT}
     ${post}=    Profile Line Of    post    ${PROFILE_TIMEOUT}
     Stages Should Fit One Block    ${boot}    ${pre}    ${inf}    ${post}
+    The Emulator Should Not Have Warned

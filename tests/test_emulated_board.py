@@ -67,6 +67,20 @@ def test_reset_boots_again_and_streams(board: Board, boot: str) -> None:
     board.link.command("mode clip")
 
 
+def test_emulator_warnings_since_the_last_reset(board: Board, boot: str) -> None:
+    """The real firmware streams without an emulator warning; one the machine logs is listed
+    until the next reset (the board suites' `The Emulator Should Not Have Warned`)."""
+    assert board.reset() == boot
+    board.link.wait_for(r"^profile stage=inf ", 10, "profile line of the stream")
+    assert board.emulator_warnings() == []
+    emulated = board.flasher
+    with emulated._lock:
+        emulated._machine.warn("pdm: wrong PDMCLKCTRL value 0x1, using the default clock")
+    assert board.emulator_warnings() == ["pdm: wrong PDMCLKCTRL value 0x1, using the default clock"]
+    board.reset()
+    assert board.emulator_warnings() == []
+
+
 def test_a_board_without_firmware_says_so() -> None:
     emulated = EmulatedBoard()
     try:

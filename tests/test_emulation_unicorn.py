@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import unicorn
 
-from emulation import EmulationFault, StopReason
+from emulation import EmulationFault, StopReason, StrictModeError
 from emulation.unicorn_backend import CPU_HZ, Machine
 
 FIRMWARE_DIR = Path(__file__).parent / "firmware"
@@ -128,7 +128,8 @@ def test_instruction_budget(firmware: Path) -> None:
 
 
 def test_legacy_txd_prints_nothing_and_warns(firmware: Path) -> None:
-    m = selftest(firmware)
+    m = Machine(firmware / "selftest.elf", strict=False)
+    assert m.run(until_line="^ready$").stop_reason is StopReason.LINE
     assert command(m, b"l") == ["legacy done"]
     assert any("unhandled write" in w and "0x51C" in w for w in m.warnings)
 
@@ -217,3 +218,60 @@ def test_gpio_ports_keep_pin_state():
     assert gpio.read(0x300 + 0x504) == 0
     assert gpio.read(0x700 + 4 * 5) == 2 and gpio.read(0x300 + 0x700) == 2
     assert host.warnings == []
+
+
+#: tests/firmware/strict.c's commands and what strict mode says of each.
+STRICT = {
+    b"f": r"4-byte store to flash at 0x000F0000 while NVMC CONFIG\.WEN is not Wen \(1\): flash is read-only",
+    b"d": r"EasyDMA read of 11 bytes at 0x0000[0-9A-F]{4}, outside data RAM 0x20000000-0x2003FFFF",
+    b"r": r"clock: unhandled read from offset 0x400 \(0x40000400\), a register the emulator does not model",
+    b"t": r"read from non-existing peripheral at 0x4000C508 \(no model\)",
+    b"l": r"uart0: unhandled write of 0x58 to offset 0x51C \(0x4000251C\)",
+}
+
+
+def strict_firmware(firmware: Path, strict: bool) -> Machine:
+    m = Machine(firmware / "strict.elf", strict=strict)
+    assert m.run(until_line="^ready$").stop_reason is StopReason.LINE
+    return m
+
+
+@pytest.mark.parametrize("cmd", list(STRICT))
+def test_strict_mode_stops_at_the_access(firmware: Path, cmd: bytes) -> None:
+    m = strict_firmware(firmware, strict=True)
+    m.write_uart(cmd)
+    with pytest.raises(StrictModeError) as info:
+        m.run(max_instructions=1_000_000)
+    first = str(info.value).splitlines()[0]
+    assert re.fullmatch(rf"firmware fault: strict mode: {STRICT[cmd]}.* at PC=0x{info.value.pc:08X} \(main\) .*", first)
+    main = next(f for f in m.image.functions if f.name == "main")
+    assert main.start <= info.value.pc < main.start + main.size
+    assert info.value.result.lines == [] and m.warnings == []
+    with pytest.raises(StrictModeError):
+        m.run()  # stopped for good, as after a fault
+
+
+@pytest.mark.parametrize("cmd", list(STRICT))
+def test_without_strict_mode_a_warning_and_the_run_goes_on(firmware: Path, cmd: bytes) -> None:
+    m = strict_firmware(firmware, strict=False)
+    assert command(m, cmd, until="^done$")[-1] == "done"
+    (warning,) = m.warnings
+    assert re.match(STRICT[cmd], warning)
+
+
+def test_flash_programming_clears_bits_only(firmware: Path) -> None:
+    """NVMC CONFIG.WEN=Wen: 0x12345678 then 0xFFFF00FF into an erased word reads back their AND."""
+    m = strict_firmware(firmware, strict=True)
+    assert command(m, b"P", until="^done$") == [f"flash={0x12345678 & 0xFFFF00FF}", "done"]
+    assert m.read_memory(0x000F0000, 4) == (0x12345678 & 0xFFFF00FF).to_bytes(4, "little")
+    assert m.read_memory(0x000F0004, 4) == b"\xff" * 4  # erased flash
+    assert m.warnings == ["nvmc: flash programmed; the time it takes (tWRITE, the CPU halted) is not modelled"]
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_halfword_store_to_flash_being_programmed_is_a_hardfault(firmware: Path, strict: bool) -> None:
+    m = strict_firmware(firmware, strict=strict)
+    m.write_uart(b"h")
+    with pytest.raises(EmulationFault, match=r"2-byte store to flash at 0x000F0004 .*HardFault") as info:
+        m.run(max_instructions=1_000_000)
+    assert not isinstance(info.value, StrictModeError)

@@ -126,3 +126,28 @@ def test_faults_fail_the_wait(tmp_path: Path, firmware: Path) -> None:
     k.write_line_to_uart("x", waitForEcho=False)  # the self-test's deliberate bad access
     with pytest.raises(AssertionError, match="firmware fault"):
         k.wait_for_line_on_uart("never", timeout=1)
+
+
+def test_log_tester_lists_the_emulators_warnings(firmware: Path) -> None:
+    k = machine(firmware / "selftest.elf")
+    k.create_log_tester(0)
+    k.wait_for_line_on_uart("ready")
+    k.should_not_be_in_log("", level="Warning")  # nothing logged by a clean boot
+    m = k._machine()
+    m.warn("pdm: wrong PDMCLKCTRL value 0x1, using the default clock")  # as a peripheral model would
+    k.should_not_be_in_log("uart", level="Warning")
+    k.should_not_be_in_log("", level="Info")  # this backend logs warnings only
+    with pytest.raises(AssertionError, match=r"(?s)Unexpected line .*1 emulator warnings:\n  pdm: wrong PDMCLKCTRL"):
+        k.should_not_be_in_log("", timeout=0.1)
+    assert m.virtual_s > 0.1  # the timeout ran the machine
+
+
+def test_should_not_be_on_uart_passes_only_on_the_timeout(firmware: Path) -> None:
+    k = machine(firmware / "selftest.elf")
+    k.should_not_be_on_uart("never", timeout=0.2)
+    k.write_line_to_uart("?", waitForEcho=False)
+    with pytest.raises(AssertionError, match=r"unexpected line at .* virtual ms: unknown"):
+        k.should_not_be_on_uart("unknown", timeout=0.2)
+    k.write_line_to_uart("x", waitForEcho=False)  # the self-test's NOCP fault
+    with pytest.raises(AssertionError, match="firmware fault: FPU instruction"):
+        k.should_not_be_on_uart("never", timeout=0.2)

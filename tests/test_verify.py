@@ -359,3 +359,55 @@ def test_cortex_m4_firmware_bit_exact_and_within_instruction_goal(m4_firmware):
     for samples in pcm.values():
         inference = int(run_clip(elf, samples.astype("<i2").tobytes()).result["inf"])
         assert 100_000 < inference <= INFERENCE_INSTRUCTIONS_MAX
+
+
+def _fnv(values: np.ndarray, code: str) -> str:
+    """FNV-1a over the values packed little-endian with struct (``code`` "f" or "b"), byte by byte."""
+    import struct
+
+    h = 2166136261
+    for byte in struct.pack(f"<{values.size}{code}", *values.reshape(-1).tolist()):
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return f"0x{h:08x}"
+
+
+def test_input_checksum_is_of_the_bytes_the_model_receives():
+    """int8 inputs as bytes, float32 inputs as little-endian IEEE singles (not their int8 cast)."""
+    from model.deploy.verify import input_checksum
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        x = (rng.integers(0, 1024, (49, 40)) * np.float32(10.0 / 256.0)).astype(np.float32)
+        assert input_checksum(x) == _fnv(x, "f") != input_checksum(x.astype(np.int8))
+        q = rng.integers(-128, 128, (49, 40)).astype(np.int8)
+        assert input_checksum(q) == _fnv(q, "b")
+
+
+def test_check_result_int8_exact_float32_within_tolerance():
+    from model.deploy.verify import FLOAT_RTOL, Expected, check_result, firmware_scores
+
+    rng = np.random.default_rng(4)
+    scores = rng.integers(-128, 128, 4).astype(np.int8)
+    line = {"checksum": "0x00000001", "scores": ",".join(map(str, scores))}
+    assert check_result(line, Expected("0x00000001", scores)) is None
+    assert check_result(line, Expected("0x00000002", scores))["stage"] == "input"
+    off = scores.copy()
+    off[0] = off[0] + 1 if off[0] < 127 else off[0] - 1
+    assert check_result(line, Expected("0x00000001", off))["stage"] == "model"
+
+    for _ in range(200):
+        p = rng.dirichlet(np.ones(4)).astype(np.float32)
+        printed = firmware_scores(p)
+        fields = {"checksum": "0x00000001", "scores": ",".join(map(str, printed))}
+        assert check_result(fields, Expected("0x00000001", p)) is None
+        # a probability within the relative tolerance of a rounding edge may round either way
+        edge = np.float32((np.floor(p[0] * 256) + 0.5) / 256)
+        p_edge = p.copy()
+        p_edge[0] = edge * np.float32(1 + FLOAT_RTOL / 4)
+        for q in (p_edge, p_edge * np.float32(1 - FLOAT_RTOL / 2)):
+            near = {"checksum": "0x00000001", "scores": ",".join(map(str, firmware_scores(q)))}
+            assert check_result(near, Expected("0x00000001", p_edge)) is None
+        wrong = printed.copy()
+        wrong[1] = wrong[1] - 2 if wrong[1] > -126 else wrong[1] + 2
+        bad = {"checksum": "0x00000001", "scores": ",".join(map(str, wrong))}
+        assert check_result(bad, Expected("0x00000001", p))["stage"] == "model"

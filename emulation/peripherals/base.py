@@ -21,6 +21,11 @@ class Host(Protocol):
 
     def warn(self, message: str) -> None: ...
 
+    def refuse(self, message: str, otherwise: str) -> None:
+        """An access the chip refuses or the emulator does not model: an error in strict mode
+        (raises; the run stops there as at a fault), else a warning ending in `otherwise`."""
+        ...
+
     def schedule(self, at: int) -> None:
         """Make sure the machine regains control when `at` instructions have executed."""
         ...
@@ -28,8 +33,10 @@ class Host(Protocol):
 
 class Peripheral:
     """A block of 32-bit registers. Registers listed in `resets` are plain storage; subclasses
-    handle the others in `read`/`write` and fall back to `unhandled_*` (reset value plus warning),
-    as Renode does for registers its model does not implement."""
+    handle the others in `read`/`write` and fall back to `unhandled_*` for the rest: the registers
+    a model implements are exactly those that never reach `unhandled_*`. An unhandled access is
+    refused (Host.refuse): an error in strict mode, otherwise a warning and 0, as Renode does for
+    registers its model does not implement."""
 
     name = "peripheral"
     base = 0
@@ -52,12 +59,18 @@ class Peripheral:
             self.unhandled_write(offset, value)
 
     def unhandled_read(self, offset: int) -> int:
-        self.host.warn(f"{self.name}: unhandled read from offset 0x{offset:X} (0x{self.base + offset:08X})")
+        self.host.refuse(
+            f"{self.name}: unhandled read from offset 0x{offset:X} (0x{self.base + offset:08X}), "
+            "a register the emulator does not model",
+            "reads 0",
+        )
         return 0
 
     def unhandled_write(self, offset: int, value: int) -> None:
-        self.host.warn(
-            f"{self.name}: unhandled write of 0x{value:X} to offset 0x{offset:X} (0x{self.base + offset:08X})"
+        self.host.refuse(
+            f"{self.name}: unhandled write of 0x{value:X} to offset 0x{offset:X} (0x{self.base + offset:08X}), "
+            "a register the emulator does not model",
+            "ignored",
         )
 
     def is_event(self, offset: int) -> bool:

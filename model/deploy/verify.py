@@ -7,8 +7,13 @@ int8 outputs must be identical; float32 outputs within 1e-5 relative (1e-7 absol
 Targets: ``host`` compiles the generated C with a kernel set (``--kernels``) into a shared
 library with the host compiler and calls it through ctypes; the input is quantized by the
 generated C lookup table. ``--elf`` runs the firmware in an emulator instead (``--backend``):
-the clip's audio goes in, and the firmware's ``result`` line gives the scores and a checksum of
-the int8 model input it computed, both compared with the host's frontend and ``tflite_micro``.
+the clip's audio goes in, and the firmware's ``result`` line gives its scores and the FNV-1a
+checksum of the bytes its model received (int8 or float32 values, little-endian). The host
+computes both from its own frontend and ``tflite_micro`` (``expected_result``); the checksums
+must be equal, and the scores equal for int8; for float32 the firmware prints int8 scores
+rounded from its probabilities (``firmware_scores``), which must lie between the roundings of
+tflite_micro's probabilities minus and plus the float tolerance (``check_result``). This one
+comparison serves ``kws verify --elf``, the pipeline's emulate stage and the Robot suites.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +107,7 @@ def compare(target, flatbuffer: bytes, clips: Iterator[tuple[str, np.ndarray]]) 
     from model.deploy.export import TFLMRunner
 
     reference = TFLMRunner(flatbuffer)
-    clips_run, exact, mismatches = 0, 0, []
+    clips_run, matched, mismatches = 0, 0, []
     for name, features in clips:
         x = target.features_to_input(features)
         expected_input = reference.quantization.model_input(features)
@@ -112,10 +118,10 @@ def compare(target, flatbuffer: bytes, clips: Iterator[tuple[str, np.ndarray]]) 
         got, want = target.invoke(x), reference.run_input(x)
         clips_run += 1
         if outputs_match(got, want):
-            exact += 1
+            matched += 1
         else:
             mismatches.append({"clip": name, "stage": "model", "target": got.tolist(), "tflite_micro": want.tolist()})
-    return {"clips": clips_run, "bit_exact": exact, "mismatches": mismatches}
+    return _report(reference.dtype, clips_run, matched, mismatches)
 
 
 def fnv1a(data: bytes) -> int:
@@ -126,34 +132,91 @@ def fnv1a(data: bytes) -> int:
     return h
 
 
+def input_checksum(model_input: np.ndarray) -> str:
+    """The checksum the firmware prints of a model input: FNV-1a of its bytes as the model receives
+    them (int8, or float32 little-endian as on the Cortex-M4), as ``0x%08x``."""
+    dtype = model_input.dtype.newbyteorder("<")
+    return f"0x{fnv1a(np.ascontiguousarray(model_input, dtype=dtype).tobytes()):08x}"
+
+
+def firmware_scores(output: np.ndarray) -> np.ndarray:
+    """The int8 scores the firmware prints for a model output: int8 as is; float32 probabilities
+    rounded as firmware/app/infer.c does (``p * 256 + 0.5`` truncated, clamped to 0..255, minus 128)."""
+    if output.dtype == np.int8:
+        return output
+    q = np.floor(output.astype(np.float32) * np.float32(256) + np.float32(0.5))
+    return (np.clip(q, 0, 255) - 128).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the firmware must report for a clip: its model input's checksum and tflite_micro's output."""
+
+    checksum: str
+    output: np.ndarray  # int8 scores, or float32 probabilities
+
+
+def expected_result(reference, pcm: np.ndarray) -> Expected:
+    """The host's answer for int16 ``pcm``: its C frontend, input quantization (or float scaling)
+    and ``reference`` (a model.deploy.export.TFLMRunner), independently of the firmware."""
+    from model.data.features import microfrontend
+
+    model_input = reference.quantization.model_input(microfrontend(pcm)).astype(reference.dtype)
+    return Expected(input_checksum(model_input), reference.run_input(model_input))
+
+
+def score_bounds(output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The int8 scores a firmware may print for ``output``: exactly ``output`` for int8; for float32
+    the roundings of the probabilities minus and plus the float tolerance (FLOAT_RTOL, FLOAT_ATOL)."""
+    if output.dtype == np.int8:
+        return output, output
+    p = output.astype(np.float64)
+    slack = np.abs(p) * FLOAT_RTOL + FLOAT_ATOL
+    return firmware_scores((p - slack).astype(np.float32)), firmware_scores((p + slack).astype(np.float32))
+
+
+def check_result(fields: dict[str, str], expected: Expected) -> dict[str, Any] | None:
+    """None when a firmware ``result`` line's fields agree with ``expected``; else what differs:
+    ``{"stage": "input", "firmware", "host"}`` (checksums) or ``{"stage": "model", "firmware",
+    "tflite_micro"}`` (scores; a float32 model's allowed range as ``[low, high]``)."""
+    if fields["checksum"] != expected.checksum:
+        return {"stage": "input", "firmware": fields["checksum"], "host": expected.checksum}
+    got = np.array([int(v) for v in fields["scores"].split(",")], dtype=np.int8)
+    low, high = score_bounds(expected.output.reshape(-1))
+    if got.shape == low.shape and np.all((low <= got) & (got <= high)):
+        return None
+    want = low.tolist() if np.array_equal(low, high) else [low.tolist(), high.tolist()]
+    return {"stage": "model", "firmware": got.tolist(), "tflite_micro": want}
+
+
+def _report(dtype: np.dtype, clips: int, matched: int, mismatches: list[dict[str, Any]]) -> dict[str, Any]:
+    """The verify report: int8 clips match bit for bit, float32 clips within the tolerance."""
+    key = "bit_exact" if dtype == np.int8 else "within_tolerance"
+    return {"clips": clips, key: matched, "mismatches": mismatches}
+
+
 def compare_firmware(elf: Path, backend: str, flatbuffer: bytes, clips: Iterator[tuple[str, np.ndarray]]):
-    """Run (name, int16 pcm) clips through the emulated firmware and through the host's
-    frontend, input quantization and TFLM; the verify report."""
+    """Run (name, int16 pcm) clips through the emulated firmware and check each ``result`` line
+    against the host's frontend and TFLM (``check_result``); the verify report."""
     from emulation.clip import run_clip
     from emulation.errors import BackendUnavailable
-    from model.data.features import microfrontend
     from model.deploy.export import TFLMRunner
 
     reference = TFLMRunner(flatbuffer)
-    clips_run, exact, mismatches = 0, 0, []
+    clips_run, matched, mismatches = 0, 0, []
     for name, pcm in clips:
-        expected_input = reference.quantization.model_input(microfrontend(pcm))
+        expected = expected_result(reference, pcm)
         try:
             result = run_clip(elf, pcm.astype("<i2").tobytes(), backend).result
         except BackendUnavailable as exc:
             raise BadInput(None, f"--backend {backend}: {exc}") from None
         clips_run += 1
-        checksum = f"0x{fnv1a(expected_input.astype(np.int8).tobytes()):08x}"
-        if result["checksum"] != checksum:
-            mismatches.append({"clip": name, "stage": "input", "firmware": result["checksum"], "host": checksum})
-            continue
-        got = np.array([int(v) for v in result["scores"].split(",")], dtype=np.int8)
-        want = reference.run_input(expected_input).reshape(-1)
-        if np.array_equal(got, want):
-            exact += 1
+        mismatch = check_result(result, expected)
+        if mismatch is None:
+            matched += 1
         else:
-            mismatches.append({"clip": name, "stage": "model", "firmware": got.tolist(), "tflite_micro": want.tolist()})
-    return {"clips": clips_run, "bit_exact": exact, "mismatches": mismatches}
+            mismatches.append({"clip": name, **mismatch})
+    return _report(reference.dtype, clips_run, matched, mismatches)
 
 
 def data_pcm(data: Path) -> Iterator[tuple[str, np.ndarray]]:
@@ -204,7 +267,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{report['bit_exact']}/{report['clips']} clips match tflite_micro ({where})")
+        matched = report.get("bit_exact", report.get("within_tolerance"))
+        how = "bit for bit" if "bit_exact" in report else "within the float32 tolerance"
+        print(f"{matched}/{report['clips']} clips match tflite_micro {how} ({where})")
         for m in report["mismatches"][:10]:
             print(f"  mismatch: {m}")
     return 1 if report["mismatches"] else 0

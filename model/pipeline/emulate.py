@@ -1,9 +1,10 @@
 """The pipeline's emulate stage for one firmware variant: every test clip, checked and timed.
 
 Each clip boots the firmware in the emulator with the clip in its memory slot
-(``emulation.clip.run_clip``). The ``result`` line is compared with the host: for int8 models
-the checksum of the model input and the four int8 scores must equal the host frontend's input
-and ``tflite_micro``'s output; for float32 models the label must equal ``tflite_micro``'s.
+(``emulation.clip.run_clip``, in strict mode). The ``result`` line is compared with the host by
+``model.deploy.verify.check_result``, as ``kws verify --elf`` does: the checksum of the model input
+equals the host frontend's, and the scores ``tflite_micro``'s (int8 bit for bit, float32 within
+the float tolerance after the firmware's rounding).
 
 Resumable: every finished clip is appended to a journal named after the ELF's digest, so an
 interrupted stage continues with the next clip and a rebuilt ELF starts afresh. The complete
@@ -44,31 +45,23 @@ def _read_journal(path: Path) -> dict[str, dict]:
     return records
 
 
-def classify(elf: Path, pcm: np.ndarray, backend: str, reference, dtype: str) -> dict[str, Any]:
+def classify(elf: Path, pcm: np.ndarray, backend: str, reference) -> dict[str, Any]:
     """One clip on the firmware: contract 4's record plus whether it agrees with tflite_micro."""
     from emulation.clip import run_clip
     from emulation.errors import BackendUnavailable, EmulationError
-    from model.data.features import microfrontend
     from model.deploy.emulate import clip_record
-    from model.deploy.verify import fnv1a
+    from model.deploy.verify import check_result, expected_result
 
-    features = microfrontend(pcm)
+    expected = expected_result(reference, pcm)
     try:
-        run = run_clip(elf, pcm.astype("<i2").tobytes(), backend)
+        run = run_clip(elf, pcm.astype("<i2").tobytes(), backend, strict=True)
     except BackendUnavailable as exc:
         raise BadInput(None, f"--backend {backend}: {exc}") from None
     except EmulationError as exc:
         return {"error": str(exc).splitlines()[0], "matches_tflite_micro": False}
     record = clip_record(Path(""), run)
     del record["wav"]
-    if dtype == "int8":
-        expected = reference.quantization.model_input(features)
-        checksum = f"0x{fnv1a(expected.astype(np.int8).tobytes()):08x}"
-        scores = reference.run_input(expected).astype(int).tolist()
-        record["matches_tflite_micro"] = record["checksum"] == checksum and record["scores"] == scores
-    else:
-        expected_label = config.LABELS[int(np.argmax(reference.run(features)))]
-        record["matches_tflite_micro"] = record["label"] == expected_label
+    record["matches_tflite_micro"] = check_result(run.result, expected) is None
     return record
 
 
@@ -113,7 +106,6 @@ def emulate_variant(
 
     _, flatbuffer = read_model(tflite)
     reference = TFLMRunner(flatbuffer)
-    dtype = "int8" if reference.dtype == np.int8 else "float32"
     digest = hashlib.sha256(elf.read_bytes() + flatbuffer + backend.encode()).hexdigest()[:16]
     directory.mkdir(parents=True, exist_ok=True)
     journal = directory / f"journal-{digest}.jsonl"
@@ -128,7 +120,7 @@ def emulate_variant(
     ) as bar:  # fmt: skip
         for example in todo:
             record = {"clip": clip_name(example), "label_true": config.LABELS[example.label]}
-            record |= classify(elf, dataset.load(example), backend, reference, dtype)
+            record |= classify(elf, dataset.load(example), backend, reference)
             handle.write(json.dumps(record) + "\n")
             handle.flush()
             done[record["clip"]] = record

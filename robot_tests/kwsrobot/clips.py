@@ -1,9 +1,9 @@
 """Reference clips: what the firmware must print for each, computed on the host.
 
 The golden reference is ``tflite_micro`` on the host (TFLM's kernels) fed from the host's C
-frontend and input quantization; the firmware's ``result`` line carries its scores and the FNV-1a
-checksum of the model input it built (firmware/README.md), and both must be equal: int8 bit for
-bit, float32 within model.deploy.verify's tolerance.
+frontend and input quantization (``model.deploy.verify.expected_result``); the firmware's ``result`` line
+carries its scores and the FNV-1a checksum of the model input it built (firmware/README.md), and
+``model.deploy.verify.check_result`` compares them, as ``kws verify --elf`` and the pipeline do.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from model import config
+from model.deploy.verify import Expected, expected_result
 
 #: The order splits are drawn from: held-out clips first.
 SPLIT_ORDER = ("testing", "validation", "training")
@@ -60,12 +61,6 @@ def dataset_clips(data: Path, per_class: int) -> list[Clip]:
     return clips
 
 
-@dataclass(frozen=True)
-class Expected:
-    checksum: str  # "0x%08x", as the firmware prints it
-    scores: np.ndarray  # int8 or float32, one per class
-
-
 class Reference:
     """The host's frontend, input quantization and tflite_micro for one model."""
 
@@ -75,13 +70,4 @@ class Reference:
         self.runner = TFLMRunner(Path(tflite).read_bytes())
 
     def expected(self, pcm: np.ndarray) -> Expected:
-        from model.data.features import microfrontend
-        from model.deploy.verify import fnv1a
-
-        model_input = self.runner.quantization.model_input(microfrontend(pcm)).astype(self.runner.dtype)
-        return Expected(f"0x{fnv1a(model_input.tobytes()):08x}", self.runner.run_input(model_input))
-
-
-def parse_scores(text: str, dtype: np.dtype) -> np.ndarray:
-    """The ``scores=`` field of a result line."""
-    return np.array([float(v) if dtype == np.float32 else int(v) for v in text.split(",")], dtype=dtype)
+        return expected_result(self.runner, pcm)

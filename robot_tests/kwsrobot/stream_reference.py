@@ -19,18 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from model import config
+from model.deploy.verify import firmware_scores
 from model.stream.recognizer import Recognizer, load_library
 
 #: Frame k is complete once k + FRAME_OFFSET frames (20 ms each) of audio have arrived.
 FRAME_OFFSET = -(-config.WINDOW_SAMPLES // config.STEP_SAMPLES)
-
-
-def firmware_scores(output: np.ndarray) -> np.ndarray:
-    """The int8 scores the firmware gives the recognizer for a model output (int8, or float32 probabilities)."""
-    if output.dtype == np.int8:
-        return output
-    q = np.floor(output.astype(np.float32) * np.float32(256) + np.float32(0.5))
-    return (np.clip(q, 0, 255) - 128).astype(np.int8)
 
 
 @dataclass(frozen=True)
