@@ -338,7 +338,7 @@ class UnicornRenodeKeywords:
         tester = self._tester(tester_id)
         machine = self._machine()
         seconds = tester.timeout_s if timeout is None else float(timeout)
-        deadline = machine.instructions + round(seconds * CPU_HZ)
+        deadline = machine.clock_cycles + round(seconds * CPU_HZ)
         while True:
             while tester.cursor < len(machine.lines):
                 index = tester.cursor
@@ -350,13 +350,13 @@ class UnicornRenodeKeywords:
                         timestamp=machine.line_times[index] * 1000,
                         groups=list(match.groups()),
                     )
-            remaining = deadline - machine.instructions
+            remaining = deadline - machine.clock_cycles
             if remaining <= 0:
                 tail = " | ".join(machine.lines[-3:]) or "nothing printed"
                 raise AssertionError(
                     f"{UART}: no {what} within {seconds:g} virtual s (at {machine.virtual_s:.3f} s; last lines: {tail})"
                 )
-            self._run(until_line=pattern, max_instructions=remaining)
+            self._run(until_line=pattern, max_cycles=remaining)
 
     def write_line_to_uart(
         self,
