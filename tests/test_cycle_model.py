@@ -217,8 +217,7 @@ func:
 
 
 def test_vfp(tmp_path: Path) -> None:
-    """TRM table 7-1, operands independent (a result consumed by the next instruction would add a
-    cycle on silicon, which the model does not charge)."""
+    """TRM table 7-1, each instruction independent of the one before it."""
     body = """
 start:
     vadd.f32 s0, s1, s2    @ 1
@@ -235,3 +234,18 @@ start:
     vmov s0, s1, r2, r3    @ 2
 end: nop"""
     assert run(tmp_path, body, r1=RAM) == (12, 1 + 1 + 3 + 14 + 14 + 2 + 2 + 3 + 5 + 5 + 1 + 2)
+
+
+def test_vfp_result_consumed_by_the_next_instruction(tmp_path: Path) -> None:
+    """TRM 7.2.3: arithmetic takes one cycle longer if the next instruction consumes its result; a
+    multiply-accumulate reads its addend a cycle later, so an addend from the previous one is free."""
+    body = """
+start:
+    vadd.f32 s0, s1, s2    @ 1
+    vmul.f32 s3, s0, s1    @ 1 + 1: s0 from the previous instruction
+    vmla.f32 s3, s4, s5    @ 3: s3 is the addend
+    vstr s3, [r1]          @ 2 + 1: stores the previous result
+    vabs.f32 s6, s7        @ 1
+    vmov r0, s6            @ 1: VABS is not arithmetic
+end: nop"""
+    assert run(tmp_path, body, r1=RAM) == (6, 1 + (1 + 1) + 3 + (2 + 1) + 1 + 1)

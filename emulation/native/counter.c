@@ -79,7 +79,8 @@ static int is_fpu(uint16_t hw1, uint16_t hw2)
  * A block's static cost is the sum over its instructions with two neighbour effects: a load/store
  * single after a load single whose destination is not in its address pipelines (one cycle less);
  * a load/store whose address register the previous data-processing instruction wrote stalls one
- * cycle (no forwarding path); an IT after a 16-bit instruction folds (zero cycles). The pipeline
+ * cycle (no forwarding path); an IT after a 16-bit instruction folds (zero cycles); an instruction
+ * reading the result of the FPU arithmetic instruction before it waits one cycle. The pipeline
  * refill P of a taken branch is dynamic: added when the next block is not the fall-through.
  */
 
@@ -92,6 +93,8 @@ typedef struct {
     uint16_t addr_regs; /* registers forming a load/store address (0: not a load/store) */
     uint16_t alu_dest;  /* registers a data-processing instruction writes */
     uint16_t load_dest; /* destination of a load single that a next load/store may pipeline behind */
+    uint32_t fp_dest;   /* single-precision registers an FPU arithmetic instruction writes */
+    uint32_t fp_src;    /* single-precision registers an instruction reads early */
     uint8_t ldst_single;
     uint8_t it;
 } kc_insn;
@@ -216,31 +219,87 @@ static void decode32_multiple(uint16_t hw1, uint16_t hw2, kc_insn *in)
     }
 }
 
+/* Single-precision register numbers of the FPU encodings: Sd = Vd:D, Sn = Vn:N, Sm = Vm:M. */
+static uint32_t fp_sd(uint16_t hw1, uint16_t hw2)
+{
+    return ((hw2 >> 11) & 0x1E) | ((hw1 >> 6) & 1);
+}
+
+static uint32_t fp_sn(uint16_t hw1, uint16_t hw2)
+{
+    return ((hw1 & 0xFu) << 1) | ((hw2 >> 7) & 1);
+}
+
+static uint32_t fp_sm(uint16_t hw2)
+{
+    return ((hw2 & 0xFu) << 1) | ((hw2 >> 5) & 1);
+}
+
+/* Bits first..first+n-1 of the 32 single-precision registers. */
+static uint32_t fp_range(uint32_t first, uint32_t n)
+{
+    uint64_t bits = n >= 32 ? 0xFFFFFFFFull : ((1ull << n) - 1);
+    return (uint32_t)(bits << first);
+}
+
+/* FPU loads, stores and 64-bit transfers (0xEC00-0xEDFF). */
+static void decode_fpu_memory(uint16_t hw1, uint16_t hw2, kc_insn *in)
+{
+    uint32_t doubles = hw2 & 0x100, store = !(hw1 & 0x10);
+    uint32_t first = doubles ? 2 * (((hw1 >> 2) & 0x10) | (hw2 >> 12)) : fp_sd(hw1, hw2);
+    if ((hw1 & 0xFFE0) == 0xEC40) { /* VMOV two core registers <-> double / two singles */
+        in->cycles = 2;
+        uint32_t sm = doubles ? 2 * (((hw2 >> 1) & 0x10) | (hw2 & 0xF)) : fp_sm(hw2);
+        in->fp_src = (hw1 & 0x10) ? fp_range(sm, 2) : 0; /* to core registers: reads them */
+        return;
+    }
+    in->addr_regs = R(hw1);
+    if ((hw1 & 0xFF20) == 0xED00) { /* VLDR/VSTR */
+        in->cycles = doubles ? 3 : 2;
+        in->fp_src = store ? fp_range(first, doubles ? 2 : 1) : 0;
+    } else { /* VLDM/VSTM/VPUSH/VPOP: imm8 counts words, so 1+N (.32) and 1+2N (.64) */
+        in->cycles = 1 + (hw2 & 0xFFu);
+        in->fp_src = store ? fp_range(first, hw2 & 0xFFu) : 0;
+    }
+}
+
+/* FPU data processing (0xEE00-0xEFFF, bit 4 of hw2 clear), TRM table 7-1. Arithmetic results
+   (not VMOV/VABS/VNEG) consumed by the next instruction cost that instruction one more cycle;
+   a multiply-accumulate reads its addend late, so only its multiplicands count as sources. */
+static void decode_fpu_data(uint16_t hw1, uint16_t hw2, kc_insn *in)
+{
+    uint32_t opc1 = (hw1 >> 4) & 0xB, opc2 = hw1 & 0xF, sd = fp_sd(hw1, hw2);
+    uint32_t sources = fp_range(fp_sn(hw1, hw2), 1) | fp_range(fp_sm(hw2), 1);
+    in->fp_dest = fp_range(sd, 1);
+    in->fp_src = sources;
+    if (opc1 == 0x0 || opc1 == 0x1 || opc1 == 0x9 || opc1 == 0xA) { /* VMLA/VMLS/VNMLA/VNMLS, VFMA... */
+        in->cycles = 3;
+    } else if (opc1 == 0x8) { /* VDIV */
+        in->cycles = FP_DIV_CYCLES;
+    } else if (opc1 == 0xB) { /* one-operand forms: Sm only */
+        in->fp_src = fp_range(fp_sm(hw2), 1);
+        if (!(hw2 & 0x40)) { /* VMOV immediate */
+            in->fp_src = in->fp_dest = 0;
+        } else if (opc2 == 1 && (hw2 & 0x80)) { /* VSQRT */
+            in->cycles = FP_DIV_CYCLES;
+        } else if (opc2 <= 1) { /* VMOV, VABS, VNEG: not arithmetic */
+            in->fp_dest = 0;
+        } else if (opc2 == 4 || opc2 == 5) { /* VCMP: reads Sd too, writes flags */
+            in->fp_src |= fp_range(sd, 1);
+            in->fp_dest = 0;
+        }
+    }
+}
+
 /* Coprocessor space with coprocessor 10/11: the FPU (TRM table 7-1). */
 static void decode_fpu(uint16_t hw1, uint16_t hw2, kc_insn *in)
 {
     if ((hw1 & 0xFE00) == 0xEC00) {
-        if ((hw1 & 0xFFE0) == 0xEC40) { /* VMOV two core registers <-> double / two singles */
-            in->cycles = 2;
-        } else if ((hw1 & 0xFF20) == 0xED00) { /* VLDR/VSTR */
-            in->cycles = (hw2 & 0x100) ? 3 : 2;
-            in->addr_regs = R(hw1);
-        } else { /* VLDM/VSTM/VPUSH/VPOP: imm8 counts words, so 1+N (.32) and 1+2N (.64) */
-            in->cycles = 1 + (hw2 & 0xFFu);
-            in->addr_regs = R(hw1);
-        }
-        return;
-    }
-    if (hw2 & 0x10) { /* VMOV core <-> single, VMRS, VMSR */
-        return;
-    }
-    uint32_t opc1 = (hw1 >> 4) & 0xB;
-    if (opc1 == 0x0 || opc1 == 0x1 || opc1 == 0x9 || opc1 == 0xA) { /* VMLA/VMLS/VNMLA/VNMLS, VFMA... */
-        in->cycles = 3;
-    } else if (opc1 == 0x8) {
-        in->cycles = FP_DIV_CYCLES;
-    } else if (opc1 == 0xB && (hw1 & 0xF) == 1 && (hw2 & 0xC0) == 0xC0) { /* VSQRT */
-        in->cycles = FP_DIV_CYCLES;
+        decode_fpu_memory(hw1, hw2, in);
+    } else if (!(hw2 & 0x10)) {
+        decode_fpu_data(hw1, hw2, in);
+    } else if ((hw1 & 0xFFF0) == 0xEE10) { /* VMOV Rt, Sn */
+        in->fp_src = fp_range(fp_sn(hw1, hw2), 1);
     }
 }
 
@@ -314,6 +373,9 @@ static uint64_t block_cost(const uint8_t *buf, uint32_t end, uint32_t *count, kc
     for (uint32_t off = 0; off < end; (*count)++) {
         uint32_t len = decode_insn(buf + off, &cur);
         uint32_t c = cur.cycles;
+        if (cur.fp_src & prev.fp_dest) {
+            c += 1; /* waits for the previous FPU arithmetic result */
+        }
         if (cur.it) {
             c = prev_len == 2 ? 0 : 1; /* folds onto a preceding 16-bit instruction */
         } else if (cur.addr_regs) {
