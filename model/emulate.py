@@ -22,7 +22,6 @@ from typing import Any
 from model import config
 from model.errors import BadInput
 
-
 #: Contract 4's stage names and the ``result`` line's keys for them.
 STAGES = {"preprocess": "pre", "inference": "inf", "postprocess": "post"}
 
