@@ -126,7 +126,7 @@ def main() -> None:
         fast, lines_fast = pdm_run(out / "pdm.elf", s, True)
         slow, lines_slow = pdm_run(out / "pdm.elf", s, False)
         same = "identical" if lines_fast == lines_slow else "DIFFERENT"
-        print(f"PDM polling firmware, {s:g} virtual s ({s * CPU_HZ / 1e6:.0f} M instructions):")
+        print(f"PDM polling firmware, {s:g} virtual s ({s * CPU_HZ / 1e6:.0f} M modelled cycles):")
         print(f"  skip-ahead on:  {fast:7.3f} s host")
         print(f"  skip-ahead off: {slow:7.3f} s host  ratio {slow / fast:.0f}x, UART output {same}")
     if args.build is not None:
