@@ -388,7 +388,8 @@ class Machine:
         registers = [self.uc.reg_read(reg) for reg in _SPIN_REGISTERS]
         if 0 < period[0] <= SPIN_MAX_PERIOD and period == spin.period and registers == spin.registers:
             clock_period = period[1] if self.cycle_model else period[0]
-            k = (min(self.counter.s.time_limit - self.now(), self.counter.s.limit - now[0]) // clock_period) - 1
+            to_event = (self.counter.s.time_limit - self.now()) // clock_period
+            k = min(to_event, (self.counter.s.limit - now[0]) // period[0]) - 1
             if k > 0:
                 self.counter.add(k * period[0], k * period[1])
                 self._profile_adjust[key[0]] += k * period[0]
