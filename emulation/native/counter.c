@@ -10,9 +10,9 @@
  *
  * Both counters are advanced by a whole block when the block is entered, the cycles together with
  * the pipeline refill of the previous block's branch if it was taken (this block is not its
- * fall-through). The Python side corrects it
- * when emulation ends inside a block (fault), and asks kc_position() where inside the current block
- * an MMIO access happens (the MMIO hook below makes Unicorn sync the PC before such accesses).
+ * fall-through). The Python side corrects them when emulation ends inside a block (fault), and asks
+ * kc_position() and kc_cycles_before() where inside the current block an MMIO access happens (the
+ * MMIO hook below makes Unicorn sync the PC before such accesses).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,7 +76,7 @@ static int is_fpu(uint16_t hw1, uint16_t hw2)
  * "Load/store timings" notes. Zero wait states (the TRM tables' premise). What is exact and what is
  * a bound is listed in README.md ("Cycle model").
  *
- * A block's static cost is the sum over its instructions with two neighbour effects: a load/store
+ * A block's static cost is the sum over its instructions with these neighbour effects: a load/store
  * single after a load single whose destination is not in its address pipelines (one cycle less);
  * a load/store whose address register the previous data-processing instruction wrote stalls one
  * cycle (no forwarding path); an IT after a 16-bit instruction folds (zero cycles); an instruction
