@@ -33,9 +33,9 @@ def build(out: Path) -> None:
     subprocess.run(["make", "-s", "-C", str(FIRMWARE_DIR), f"OUT={out}"], check=True)
 
 
-def counted_bench(elf: Path) -> tuple[int, float]:
+def counted_bench(elf: Path, cycle_model: bool = True) -> tuple[int, float]:
     """cmd_bench(100000) through the Machine: exact counts, peripherals, everything."""
-    m = Machine(elf)
+    m = Machine(elf, cycle_model=cycle_model)
     m.run(until_line="^ready$")
     m.write_uart(b"B")
     start, t0 = m.instructions, time.perf_counter()
@@ -88,11 +88,11 @@ def test_split_runs(build: Path) -> None:
     print(f"test split of {spec['data']}: {len(clips)} clips, one boot each:")
     for variant in spec["variants"]:
         elf = build / variant["dir"] / "kws.elf"
-        t0, instructions = time.perf_counter(), 0
+        t0, cycles = time.perf_counter(), 0
         for pcm in clips:
-            instructions += run_clip(elf, pcm).instructions
+            cycles += run_clip(elf, pcm).cycles
         host = time.perf_counter() - t0
-        virtual = instructions / CPU_HZ
+        virtual = cycles / CPU_HZ
         print(
             f"  {variant['name']:>10}: {host:7.2f} s host, {len(clips) / host:6.1f} clips/s, "
             f"{virtual:7.2f} s virtual, {host / virtual:5.3f} host s per virtual s"
@@ -108,12 +108,17 @@ def main() -> None:
         out = Path(tmp)
         build(out)
         n, counted = counted_bench(out / "selftest.elf")
+        _, plain = counted_bench(out / "selftest.elf", cycle_model=False)
         bare = bare_bench(out / "selftest.elf")
         spin_n = 200_000_000
         spin = counted_spin(out / "selftest.elf", spin_n)
         print(f"array loop, {n / 1e6:.1f} M instructions:")
-        print(f"  exact counting (Machine): {counted:6.3f} s  {n / counted / 1e6:7.1f} M instr/s")
-        print(f"  bare Unicorn, no hooks:   {bare:6.3f} s  {n / bare / 1e6:7.1f} M instr/s")
+        print(f"  exact counting, cycle model on (Machine): {counted:6.3f} s  {n / counted / 1e6:7.1f} M instr/s")
+        print(
+            f"  exact counting, cycle model off:          {plain:6.3f} s  {n / plain / 1e6:7.1f} M instr/s"
+            f"  (on/off time {counted / plain:.2f}x)"
+        )
+        print(f"  bare Unicorn, no hooks:                   {bare:6.3f} s  {n / bare / 1e6:7.1f} M instr/s")
         print(
             f"one-instruction spin (`b .`), {spin_n / 1e6:.0f} M: {spin:6.3f} s  {spin_n / spin / 1e6:7.1f} M instr/s"
         )
@@ -121,7 +126,7 @@ def main() -> None:
         fast, lines_fast = pdm_run(out / "pdm.elf", s, True)
         slow, lines_slow = pdm_run(out / "pdm.elf", s, False)
         same = "identical" if lines_fast == lines_slow else "DIFFERENT"
-        print(f"PDM polling firmware, {s:g} virtual s ({s * CPU_HZ / 1e6:.0f} M instructions):")
+        print(f"PDM polling firmware, {s:g} virtual s ({s * CPU_HZ / 1e6:.0f} M modelled cycles):")
         print(f"  skip-ahead on:  {fast:7.3f} s host")
         print(f"  skip-ahead off: {slow:7.3f} s host  ratio {slow / fast:.0f}x, UART output {same}")
     if args.build is not None:

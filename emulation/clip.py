@@ -20,25 +20,33 @@ BACKENDS = ("unicorn", "renode")
 
 @dataclass
 class ClipRun:
-    """The ``result`` line's fields, everything printed, and instructions executed from reset."""
+    """The ``result`` line's fields, everything printed, instructions executed from reset and the
+    modelled Cortex-M4 cycles (None for a backend without a cycle model)."""
 
     result: dict[str, str]
     lines: list[str]
     instructions: int
+    cycles: int | None = None
 
 
 def run_clip(
-    elf: str | Path, pcm: bytes, backend: str = "unicorn", max_seconds_virtual: float = 30.0, strict: bool = True
+    elf: str | Path,
+    pcm: bytes,
+    backend: str = "unicorn",
+    max_seconds_virtual: float = 30.0,
+    cycle_model: bool = True,
+    strict: bool = True,
 ) -> ClipRun:
     """Boot ``elf`` with ``pcm`` (s16le, 16 kHz mono) on its PDM and return the firmware's ``result``.
 
     Samples past the end of ``pcm`` read as zeros, as in Renode; a 1 s clip is the whole window.
+    ``cycle_model`` (Unicorn): DWT and time follow modelled cycles, else executed instructions.
     ``strict``: the Unicorn backend's strict mode (unicorn_backend); Renode has its own rules.
     """
     if backend == "unicorn":
         from emulation.unicorn_backend import Machine
 
-        machine = Machine(elf, pcm, strict=strict)
+        machine = Machine(elf, pcm, cycle_model=cycle_model, strict=strict)
         run = machine.run(until_line=r"^result ", max_seconds_virtual=max_seconds_virtual)
     elif backend == "renode":
         from emulation.renode_backend import RenodeMachine, find_renode
@@ -50,4 +58,4 @@ def run_clip(
     if run.stop_reason != StopReason.LINE:
         tail = " | ".join(run.lines[-3:]) or "nothing printed"
         raise EmulationError(f"{elf}: no result line after {run.virtual_s:.3f} virtual s ({run.stop_reason}): {tail}")
-    return ClipRun(result=parse_line(run.lines[-1])[1], lines=run.lines, instructions=run.instructions)
+    return ClipRun(parse_line(run.lines[-1])[1], run.lines, run.instructions, run.cycles)

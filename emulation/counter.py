@@ -1,4 +1,5 @@
-"""The native instruction counter (native/counter.c), built on first use and driven through ctypes."""
+"""The native instruction counter and Cortex-M4 cycle model (native/counter.c), built on first use
+and driven through ctypes."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ class _Block(ctypes.Structure):
         ("fpu_offset", ctypes.c_uint32),
         ("hits", ctypes.c_uint64),
         ("used", ctypes.c_uint32),
-        ("pad", ctypes.c_uint32),
+        ("cycles", ctypes.c_uint32),
+        ("branch", ctypes.c_uint32),
+        ("first32", ctypes.c_uint32),
     )
 
 
@@ -36,6 +39,11 @@ class _State(ctypes.Structure):
     _fields_ = (
         ("total", ctypes.c_uint64),
         ("limit", ctypes.c_uint64),
+        ("cycles", ctypes.c_uint64),
+        ("time_limit", ctypes.c_uint64),
+        ("cycle_time", ctypes.c_uint32),
+        ("last_branch", ctypes.c_uint32),
+        ("last_cycles", ctypes.c_uint64),
         ("last_addr", ctypes.c_uint32),
         ("last_size", ctypes.c_uint32),
         ("last_count", ctypes.c_uint32),
@@ -86,6 +94,8 @@ def _load() -> ctypes.CDLL:
         lib.kc_attach.argtypes = [ctypes.c_void_p] + [ctypes.c_uint64] * 4
         lib.kc_position.restype = ctypes.c_uint32
         lib.kc_position.argtypes = [ctypes.c_void_p, ctypes.POINTER(_State), ctypes.c_uint32]
+        lib.kc_cycles_before.restype = ctypes.c_uint64
+        lib.kc_cycles_before.argtypes = [ctypes.c_void_p, ctypes.POINTER(_State), ctypes.c_uint32]
         lib.kc_blocks.restype = ctypes.c_uint64
         lib.kc_blocks.argtypes = [ctypes.POINTER(_State), ctypes.POINTER(ctypes.c_uint64), ctypes.c_uint64]
         lib.kc_detach.restype = None
@@ -95,13 +105,17 @@ def _load() -> ctypes.CDLL:
 
 
 class InstructionCounter:
-    """Exact executed-instruction count of a Unicorn engine, with per-block execution counts.
+    """Exact executed-instruction count and modelled Cortex-M4 cycles of a Unicorn engine, with
+    per-block execution counts.
 
-    `mmio_ranges` get a (cheap, native) memory hook: its only job is to make Unicorn sync the PC
-    before those accesses, so that MMIO callbacks know which instruction of the block is running.
+    The clock (virtual time) is modelled cycles when `cycle_time`, else instructions (one per
+    cycle). `mmio_ranges` get a (cheap, native) memory hook: its only job is to make Unicorn sync
+    the PC before those accesses, so that MMIO callbacks know which instruction of the block runs.
     """
 
-    def __init__(self, uc: unicorn.Uc, mmio_ranges: tuple[tuple[int, int], tuple[int, int]]) -> None:
+    def __init__(
+        self, uc: unicorn.Uc, mmio_ranges: tuple[tuple[int, int], tuple[int, int]], cycle_time: bool = False
+    ) -> None:
         self._lib = _load()
         self._uc = uc
         self._handle = uc._uch
@@ -111,36 +125,56 @@ class InstructionCounter:
             raise RuntimeError("could not register the native instruction counter hooks")
         self._state = state
         self.s = state.contents
+        self.s.cycle_time = int(cycle_time)
 
     @property
     def total(self) -> int:
+        """Executed instructions."""
         return self.s.total
 
-    def add(self, n: int) -> None:
-        self.s.total += n
+    @property
+    def cycles(self) -> int:
+        """Modelled Cortex-M4 cycles."""
+        return self.s.cycles
 
-    def now_at_access(self) -> int:
-        """Instructions executed before the instruction doing the current MMIO access."""
+    @property
+    def clock(self) -> int:
+        """Virtual time in CPU cycles: modelled cycles, or instructions without the cycle model."""
+        return self.s.cycles if self.s.cycle_time else self.s.total
+
+    def add(self, instructions: int, cycles: int) -> None:
+        self.s.total += instructions
+        self.s.cycles += cycles
+
+    def at_access(self) -> tuple[int, int]:
+        """(instructions, cycles) executed before the instruction doing the current MMIO access."""
         s = self.s
-        return s.total - s.last_count + self._lib.kc_position(self._handle, self._state, s.access_pc)
+        pc = s.access_pc
+        before = self._lib.kc_position(self._handle, self._state, pc)
+        cycles_before = self._lib.kc_cycles_before(self._handle, self._state, pc)
+        return s.total - s.last_count + before, s.cycles - s.last_cycles + cycles_before
 
     def settle(self, pc: int) -> int:
-        """Correct the count when emulation ended with `pc` inside the last block; returns the correction."""
+        """Correct the counts when emulation ended with `pc` inside the last block; returns the
+        instruction correction."""
         s = self.s
         if s.last_addr <= pc < s.last_addr + s.last_size:
             unexecuted = s.last_count - self._lib.kc_position(self._handle, self._state, pc)
+            cycles_before = self._lib.kc_cycles_before(self._handle, self._state, pc)
             s.total -= unexecuted
+            s.cycles -= s.last_cycles - cycles_before
             s.last_count -= unexecuted
+            s.last_cycles = cycles_before
             s.last_size = pc - s.last_addr
             return unexecuted
         return 0
 
-    def blocks(self) -> list[tuple[int, int, int, int]]:
-        """(address, size, instruction count, executions) of every executed block."""
+    def blocks(self) -> list[tuple[int, int, int, int, int]]:
+        """(address, size, instruction count, executions, static cycles) of every executed block."""
         n = self.s.used
-        buf = (ctypes.c_uint64 * (4 * max(n, 1)))()
+        buf = (ctypes.c_uint64 * (5 * max(n, 1)))()
         rows = self._lib.kc_blocks(self._state, buf, n)
-        return [tuple(buf[4 * i : 4 * i + 4]) for i in range(rows)]
+        return [tuple(buf[5 * i : 5 * i + 5]) for i in range(rows)]
 
     def close(self) -> None:
         if self._state:

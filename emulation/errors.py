@@ -18,7 +18,8 @@ class StopReason(StrEnum):
 
 @dataclass
 class RunResult:
-    """What a run produced. `lines` accumulate over the machine's life; `line_times` are virtual seconds."""
+    """What a run produced. `lines` accumulate over the machine's life; `line_times` are virtual seconds.
+    `cycles`: modelled Cortex-M4 cycles so far, None for a backend without a cycle model (Renode)."""
 
     lines: list[str]
     instructions: int
@@ -26,6 +27,7 @@ class RunResult:
     stop_reason: StopReason
     line_times: list[float] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    cycles: int | None = None
 
 
 class EmulationError(RuntimeError):

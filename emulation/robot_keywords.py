@@ -381,7 +381,7 @@ class UnicornRenodeKeywords:
         tester = self._tester(tester_id)
         machine = self._machine()
         seconds = tester.timeout_s if timeout is None else float(timeout)
-        deadline = machine.instructions + round(seconds * CPU_HZ)
+        deadline = machine.clock_cycles + round(seconds * CPU_HZ)
         while True:
             while tester.cursor < len(machine.lines):
                 index = tester.cursor
@@ -393,10 +393,10 @@ class UnicornRenodeKeywords:
                         timestamp=machine.line_times[index] * 1000,
                         groups=list(match.groups()),
                     )
-            remaining = deadline - machine.instructions
+            remaining = deadline - machine.clock_cycles
             if remaining <= 0:
                 return None
-            self._run(until_line=pattern, max_instructions=remaining)
+            self._run(until_line=pattern, max_cycles=remaining)
 
     def write_line_to_uart(
         self,

@@ -1,7 +1,9 @@
-"""Unicorn backend: runs an nRF52840 firmware ELF on a Cortex-M4 model with exact instruction counts.
+"""Unicorn backend: runs an nRF52840 firmware ELF on a Cortex-M4 model with exact instruction counts
+and modelled Cortex-M4 cycles (emulation/native/counter.c; README.md, "Cycle model").
 
-Virtual time is executed instructions / 64 MHz (Renode with `cpu PerformanceInMips 64`); DWT
-CYCCNT counts the same instructions. Peripherals behave as Renode's models (renode-nrf52840.md).
+With the cycle model (the default) virtual time is modelled cycles / 64 MHz and DWT CYCCNT counts
+those cycles; without it, executed instructions stand for cycles, as in Renode with
+`cpu PerformanceInMips 64`. Peripherals behave as Renode's models (renode-nrf52840.md).
 Unicorn emulates no NVIC or exception entry: firmware polls, and any fault stops the run.
 
 Strict mode (the default) stops the run with a StrictModeError, as at a fault, on what the chip
@@ -40,6 +42,7 @@ RAM = (0x20000000, 256 << 10)
 PERIPHERALS = (0x40000000, 0x20000000)  # APB/AHB peripherals and GPIO (0x50000000)
 PPB = (0xE0000000, 0x00100000)  # private peripheral bus: DWT, SCS
 DEFAULT_BUDGET_S = 60  # a run with no limit given stops after this much virtual time
+_NO_LIMIT = (1 << 64) - 1  # the native counter's "no limit" (UINT64_MAX)
 NEVER = 0xFFFFFFFE  # `until` address of emu_start: nothing executes there
 SPIN_MAX_PERIOD = 1024  # instructions per iteration of a loop that skip-ahead may fast-forward
 
@@ -79,8 +82,8 @@ class _Spin:
     """A candidate idle polling loop, keyed by its first event read (instruction, register)."""
 
     key: tuple[int, int] | None = None
-    last: int = 0
-    period: int = 0
+    last: tuple[int, int] = (0, 0)  # (instructions, cycles) at the read
+    period: tuple[int, int] = (0, 0)
     registers: list[int] | None = None
 
 
@@ -91,6 +94,8 @@ class Machine:
     "stop" (the run returns with StopReason.PCM_END when a block can no longer be filled).
     skip_ahead: fast-forward polling loops to the next PDM event (see `_poll`); results are the same.
     strict: refused accesses stop the run with a StrictModeError; off, they are warnings (module docstring).
+    cycle_model: virtual time and DWT CYCCNT follow modelled Cortex-M4 cycles (on, as silicon does)
+    or executed instructions (off: one instruction per cycle, Renode's timing). Both are counted.
     """
 
     def __init__(
@@ -101,6 +106,7 @@ class Machine:
         skip_ahead: bool = True,
         on_pcm_end: str = "zeros",
         strict: bool = True,
+        cycle_model: bool = True,
     ) -> None:
         self.image = FirmwareImage(elf_path)
         self.skip_ahead = skip_ahead
@@ -118,7 +124,9 @@ class Machine:
             uc.mem_write(seg.address, seg.data)
         for base, size in (PERIPHERALS, PPB):
             uc.mmio_map(base, size, self._mmio_read, base, self._mmio_write, base)
-        self.counter = InstructionCounter(uc, ((PERIPHERALS[0], sum(PERIPHERALS) - 1), (PPB[0], sum(PPB) - 1)))
+        self.cycle_model = cycle_model
+        mmio = ((PERIPHERALS[0], sum(PERIPHERALS) - 1), (PPB[0], sum(PPB) - 1))
+        self.counter = InstructionCounter(uc, mmio, cycle_time=cycle_model)
         self._unmapped: tuple[str, int] | None = None
         uc.hook_add(unicorn.UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         uc.hook_add(unicorn.UC_HOOK_MEM_WRITE_PROT, self._on_flash_store, None, FLASH[0], sum(FLASH) - 1)
@@ -132,10 +140,11 @@ class Machine:
         self._pattern: re.Pattern[str] | None = None
         self._stop_reason: StopReason | None = None
         self._in_access = False
-        self._access_now: int | None = None
+        self._access_now: tuple[int, int] | None = None  # (instructions, cycles) before the access
         self._spin = _Spin()
         self._profile_adjust: dict[int, int] = defaultdict(int)
         self.skipped_instructions = 0
+        self.skipped_cycles = 0
         self._fault: EmulationFault | None = None
         self._first_line = 0
 
@@ -155,11 +164,17 @@ class Machine:
     # --- what peripherals see (emulation.peripherals.base.Host) ---
 
     def now(self) -> int:
-        """Instructions executed so far; inside an MMIO access, those before the accessing instruction."""
+        """Virtual time in CPU cycles (modelled, or instructions without the cycle model); inside an
+        MMIO access, the time before the accessing instruction."""
+        instructions, cycles = self._counts()
+        return cycles if self.cycle_model else instructions
+
+    def _counts(self) -> tuple[int, int]:
+        """(instructions, cycles) so far; inside an MMIO access, before the accessing instruction."""
         if not self._in_access:
-            return self.counter.total
+            return self.counter.total, self.counter.cycles
         if self._access_now is None:
-            self._access_now = self.counter.now_at_access()
+            self._access_now = self.counter.at_access()
         return self._access_now
 
     def dma_read(self, address: int, size: int) -> bytes:
@@ -178,7 +193,7 @@ class Machine:
             self.warn(f"DMA write of {len(data)} bytes to unmapped 0x{address:08X}: dropped")
 
     def schedule(self, at: int) -> None:
-        self.counter.s.limit = min(self.counter.s.limit, at)
+        self.counter.s.time_limit = min(self.counter.s.time_limit, at)
 
     def warn(self, message: str) -> None:
         """Log like Renode does; each distinct message is logged once (polling would flood the log)."""
@@ -205,8 +220,18 @@ class Machine:
         return self.counter.total
 
     @property
+    def cycles(self) -> int:
+        """Modelled Cortex-M4 cycles (counted whether or not the cycle model drives the clock)."""
+        return self.counter.cycles
+
+    @property
+    def clock_cycles(self) -> int:
+        """Virtual time in CPU cycles at CPU_HZ: what DWT CYCCNT counts."""
+        return self.counter.clock
+
+    @property
     def virtual_s(self) -> float:
-        return self.counter.total / CPU_HZ
+        return self.counter.clock / CPU_HZ
 
     def write_uart(self, data: bytes) -> None:
         """Type bytes into UARTE0's receiver."""
@@ -231,23 +256,28 @@ class Machine:
         until_line: str | re.Pattern[str] | None = None,
         max_instructions: int | None = None,
         max_seconds_virtual: float | None = None,
+        max_cycles: int | None = None,
     ) -> RunResult:
         """Run until a new UART line matches `until_line` (regex search), the budget is spent or a
-        fault. Budgets count from the start of this run; with neither given a run stops after
-        DEFAULT_BUDGET_S virtual seconds. Raises EmulationFault on a fault."""
+        fault. Budgets (executed instructions; virtual seconds or cycles of the clock) count from the
+        start of this run; with none given a run stops after DEFAULT_BUDGET_S virtual seconds.
+        Raises EmulationFault on a fault."""
         if self._fault is not None:
             raise self._fault
-        start = self.counter.total
-        budget = [max_instructions] if max_instructions is not None else []
+        end = self.counter.total + max_instructions if max_instructions is not None else _NO_LIMIT
+        budget = [] if max_cycles is None else [max_cycles]
         if max_seconds_virtual is not None:
             budget.append(round(max_seconds_virtual * CPU_HZ))
-        budget_end = start + (min(budget) if budget else DEFAULT_BUDGET_S * CPU_HZ)
+        if not budget and max_instructions is None:
+            budget.append(DEFAULT_BUDGET_S * CPU_HZ)
+        budget_end = self.counter.clock + min(budget) if budget else _NO_LIMIT
         self._pattern = re.compile(until_line) if isinstance(until_line, str) else until_line
         self._stop_reason = None
         first_line = self._first_line = len(self.lines)
         while self._stop_reason is None:
-            limit = budget_end if self.pdm.next_fire is None else min(budget_end, self.pdm.next_fire)
-            self.counter.s.limit = limit
+            self.counter.s.limit = end
+            fire = self.pdm.next_fire
+            self.counter.s.time_limit = budget_end if fire is None else min(budget_end, fire)
             self.counter.s.stop = 0
             try:
                 self.uc.emu_start(self._pc | 1, NEVER)
@@ -266,10 +296,10 @@ class Machine:
                     f"CPU halted at PC=0x{self._pc:08x} ({self.image.function_at(self._pc)}), e.g. WFI/WFE:"
                     " the Unicorn backend models no interrupts"
                 )
-            now = self.counter.total
+            now = self.counter.clock
             if self.pdm.next_fire is not None and now >= self.pdm.next_fire:
                 self.pdm.fire()
-            elif now >= budget_end:
+            elif now >= budget_end or self.counter.total >= end:
                 self._stop_reason = StopReason.BUDGET
         self._pattern = None
         return self._result(self._stop_reason, first_line)
@@ -277,7 +307,7 @@ class Machine:
     def profile(self) -> dict[str, int]:
         """Executed instructions per function (from the ELF's symbols), largest first."""
         counts: dict[str, int] = defaultdict(int)
-        for address, _size, count, hits in self.counter.blocks():
+        for address, _size, count, hits, _cycles in self.counter.blocks():
             counts[self.image.function_at(address)] += count * hits
         for address, n in self._profile_adjust.items():
             counts[self.image.function_at(address)] += n
@@ -298,6 +328,7 @@ class Machine:
         return RunResult(
             lines=self.lines[first_line:],
             instructions=self.counter.total,
+            cycles=self.counter.cycles,
             virtual_s=self.virtual_s,
             stop_reason=reason,
             line_times=self.line_times[first_line:],
@@ -383,27 +414,31 @@ class Machine:
         iterations (k * P, stopping short of the next event or the budget): exactly as if the loop
         had spun, with CYCCNT and the instruction count advanced accordingly -- Renode counts the
         spin instructions too. The last iterations run for real, so the event is seen at the same
-        instruction as without skipping.
+        instruction as without skipping. Under the cycle model the period in modelled cycles must be
+        constant too (the same path, so the same cycles), and both counts jump by k periods.
         """
         spin = self._spin
         if value != 0:
             self._spin = _Spin()
             return
-        now = self.now()
+        now = self._counts()
         key = (self.counter.s.access_pc, address)
         if spin.key is None:
             self._spin = _Spin(key=key, last=now)
             return
         if key != spin.key:
             return  # another idle read inside the same loop
-        period = now - spin.last
+        period = (now[0] - spin.last[0], now[1] - spin.last[1])
         registers = [self.uc.reg_read(reg) for reg in _SPIN_REGISTERS]
-        if 0 < period <= SPIN_MAX_PERIOD and period == spin.period and registers == spin.registers:
-            k = (self.counter.s.limit - now) // period - 1
+        if 0 < period[0] <= SPIN_MAX_PERIOD and period == spin.period and registers == spin.registers:
+            clock_period = period[1] if self.cycle_model else period[0]
+            to_event = (self.counter.s.time_limit - self.now()) // clock_period
+            k = min(to_event, (self.counter.s.limit - now[0]) // period[0]) - 1
             if k > 0:
-                self.counter.add(k * period)
-                self._profile_adjust[key[0]] += k * period
-                self.skipped_instructions += k * period
+                self.counter.add(k * period[0], k * period[1])
+                self._profile_adjust[key[0]] += k * period[0]
+                self.skipped_instructions += k * period[0]
+                self.skipped_cycles += k * period[1]
             self._spin = _Spin()
             return
         spin.last, spin.period, spin.registers = now, period, registers
@@ -504,7 +539,8 @@ class Machine:
             f"firmware fault: {what} at PC=0x{self._pc:08X} ({where}) "
             f"LR=0x{regs['lr']:08X} SP=0x{regs['sp']:08X} xPSR=0x{regs['xpsr']:08X}",
             "  " + " ".join(f"{name}=0x{regs[name]:08X}" for name in _REGISTERS if name.startswith("r")),
-            f"  after {self.counter.total} instructions ({self.virtual_s:.6f} s virtual)",
+            f"  after {self.counter.total} instructions, {self.counter.cycles} modelled cycles"
+            f" ({self.virtual_s:.6f} s virtual)",
         ]
         self._fault = error("\n".join(lines), self._result(StopReason.FAULT, first_line), self._pc, regs)
         raise self._fault

@@ -93,16 +93,16 @@ class BoardLibrary:
 
     @keyword
     def log_cycles_next_to_the_emulated_budget(self, budget: DotDict, boot: str, *lines: str) -> None:
-        """Logs each stage's worst case in the board's DWT cycles next to its budget in emulated
-        instructions (resources/budgets.py): how far silicon's cycles per instruction go."""
+        """Logs each stage's worst case in the board's DWT cycles next to its budget in modelled
+        cycles (resources/budgets.py): how far silicon departs from the emulator's cycle model."""
         stride = int(parse_line(boot)[1].get("stride", 1))
         for line in lines:
             fields = parse_line(line)[1]
             stage, worst = fields["stage"], int(fields["max"])
             per = stride if stage == "pre" else 1
             logger.info(
-                f"{stage}: worst {worst:,} cycles on the board, budget {budget[stage] * per:,} emulated "
-                f"instructions ({worst / (budget[stage] * per):.2f}x)"
+                f"{stage}: worst {worst:,} cycles on the board, budget {budget[stage] * per:,} modelled "
+                f"cycles ({worst / (budget[stage] * per):.2f}x)"
             )
 
     def _call(self, action):

@@ -17,7 +17,8 @@ ${VARIANT}              int8
 ${CLIPS_PER_CLASS}      20
 ${KWS_RESOURCES}        ${CURDIR}/resources
 ${RENODEKEYWORDS}       ${KWS_RESOURCES}/unicorn.resource
-${PROFILE_TIMEOUT}      30
+# float32 paces 25 frames per PDM block: its first profile window (50 inferences) ends 25 s after boot
+${PROFILE_TIMEOUT}      60
 ${KEYWORD_TIMEOUT}      4
 
 

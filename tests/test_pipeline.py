@@ -306,6 +306,11 @@ def test_export_verify_and_firmware_build(demo, tmp_path, capsys):
         assert len(record["scores"]) == 4 and record["label"] in ("silence", "unknown", "yes", "no")
         assert all(record["cycles"][k] > 0 for k in ("preprocess", "inference", "postprocess"))
         assert record["instructions"] > record["cycles"]["inference"]
+        # the cycle model beside the instructions: every stage takes more cycles than instructions
+        assert record["cycle_model"] and record["total_cycles"] > record["instructions"]
+        for stage, cycles in record["cycles"].items():
+            assert 0 < record["stage_instructions"][stage] < cycles
+            assert record["ms"][stage] == pytest.approx(1000 * cycles / 64_000_000)
     args = ["verify", "--model", str(model), "--elf", elf, "--data", str(demo / "corpus"), "--json"]
     assert main(args) == 0
     firmware = json.loads(capsys.readouterr().out)

@@ -12,7 +12,7 @@ class Host(Protocol):
     """The machine as seen by peripherals: memory for DMA, virtual time, diagnostics."""
 
     def now(self) -> int:
-        """Instructions executed so far (virtual time in CPU cycles of the 1-CPI model)."""
+        """Virtual time in CPU cycles: modelled Cortex-M4 cycles, or instructions (one per cycle)."""
         ...
 
     def dma_read(self, address: int, size: int) -> bytes: ...
@@ -27,7 +27,7 @@ class Host(Protocol):
         ...
 
     def schedule(self, at: int) -> None:
-        """Make sure the machine regains control when `at` instructions have executed."""
+        """Make sure the machine regains control when the clock reaches `at` cycles."""
         ...
 
 

@@ -1,8 +1,8 @@
 """DWT at 0xE0001000 as Renode's Miscellaneous.DWT at 64 MHz: CYCCNT counts virtual cycles.
 
-With PerformanceInMips 64 one instruction is one cycle, so CYCCNT advances by the number of
-instructions executed while CTRL.CYCCNTENA (bit 0) is set. A read returns the count of
-instructions completed before the reading instruction.
+CYCCNT advances with the machine's clock while CTRL.CYCCNTENA (bit 0) is set: modelled Cortex-M4
+cycles under the cycle model, else executed instructions (Renode's PerformanceInMips 64: one
+instruction per cycle). A read returns the clock before the reading instruction.
 """
 
 from __future__ import annotations

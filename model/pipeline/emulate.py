@@ -65,8 +65,25 @@ def classify(elf: Path, pcm: np.ndarray, backend: str, reference) -> dict[str, A
     return record
 
 
-def summarise(records: list[dict]) -> dict[str, Any]:
-    """Per-class accuracy, agreement with tflite_micro and stage cycles (median, min, max; ms at CPU_HZ)."""
+def stage_instructions(elf: Path, pcm: np.ndarray, backend: str) -> dict[str, int] | None:
+    """Executed instructions per stage for one clip: the clip again without the cycle model, where the
+    firmware's DWT counts instructions (None when the backend has no cycle model or the run fails)."""
+    from emulation.clip import run_clip
+    from emulation.errors import EmulationError
+    from model.deploy.emulate import STAGES
+
+    if backend != "unicorn":
+        return None
+    try:
+        run = run_clip(elf, pcm.astype("<i2").tobytes(), backend, cycle_model=False)
+    except EmulationError:
+        return None
+    return {stage: int(run.result[key]) for stage, key in STAGES.items()}
+
+
+def summarise(records: list[dict], instructions: dict[str, int] | None = None) -> dict[str, Any]:
+    """Per-class accuracy, agreement with tflite_micro and stage cycles (median, min, max; ms at CPU_HZ),
+    with one clip's executed instructions per stage beside them when given."""
     from model.train.evaluate import split_metrics
 
     n = len(config.LABELS)
@@ -85,6 +102,8 @@ def summarise(records: list[dict]) -> dict[str, Any]:
                 "max": max(values),
                 "ms": 1000 * median / config.CPU_HZ,
             }
+            if instructions is not None:
+                cycles[stage]["instructions_first_clip"] = instructions[stage]
     return {
         "clips": len(records),
         "errors": len(records) - len(ok),
@@ -127,4 +146,5 @@ def emulate_variant(
             bar.update()
     records = [done[clip_name(e)] for e in examples]
     atomic_write_text(directory / "clips.json", json.dumps(records, indent=1) + "\n")
-    return summarise(records)
+    instructions = stage_instructions(elf, dataset.load(examples[0]), backend) if examples else None
+    return summarise(records, instructions)
