@@ -25,7 +25,7 @@ from unicorn import arm_const as arm
 
 from emulation.counter import STOP_LIMIT, STOP_NOCP, InstructionCounter
 from emulation.elf import FirmwareImage
-from emulation.errors import EmulationError, EmulationFault, RunResult, StopReason, StrictModeError
+from emulation.errors import EmulationError, EmulationFault, InvalidFirmware, RunResult, StopReason, StrictModeError
 from emulation.peripherals.base import Peripheral, log
 from emulation.peripherals.clock import Clock
 from emulation.peripherals.dwt import Dwt
@@ -111,19 +111,7 @@ class Machine:
         self.image = FirmwareImage(elf_path)
         self.skip_ahead = skip_ahead
         self.strict = strict
-        uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB)
-        uc.ctl_set_cpu_model(arm.UC_CPU_ARM_CORTEX_M4)  # not UC_MODE_MCLASS: that is a Cortex-M33
-        self.uc = uc
-        uc.mem_map(FLASH[0], FLASH[1], unicorn.UC_PROT_READ | unicorn.UC_PROT_EXEC)  # stores: _on_flash_store
-        uc.mem_map(RAM[0], RAM[1])
-        uc.mem_write(FLASH[0], b"\xff" * FLASH[1])  # erased flash reads all ones
-        for seg in self.image.segments:
-            end = seg.address + len(seg.data)
-            if not any(base <= seg.address and end <= base + size for base, size in (FLASH, RAM)):
-                raise ValueError(f"{self.image.path}: segment at 0x{seg.address:08x} is outside flash and RAM")
-            uc.mem_write(seg.address, seg.data)
-        for base, size in (PERIPHERALS, PPB):
-            uc.mmio_map(base, size, self._mmio_read, base, self._mmio_write, base)
+        self.uc = uc = self._load_image()
         self.cycle_model = cycle_model
         mmio = ((PERIPHERALS[0], sum(PERIPHERALS) - 1), (PPB[0], sum(PPB) - 1))
         self.counter = InstructionCounter(uc, mmio, cycle_time=cycle_model)
@@ -160,6 +148,23 @@ class Machine:
         }
         sp, self._pc = self.image.reset_vector()
         uc.reg_write(arm.UC_ARM_REG_SP, sp)
+
+    def _load_image(self) -> unicorn.Uc:
+        """A Cortex-M4 engine with the ELF's segments in flash (read and execute only: stores go to
+        _on_flash_store; erased flash reads all ones) and RAM, and the peripherals mapped as MMIO."""
+        uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB)
+        uc.ctl_set_cpu_model(arm.UC_CPU_ARM_CORTEX_M4)  # not UC_MODE_MCLASS: that is a Cortex-M33
+        uc.mem_map(FLASH[0], FLASH[1], unicorn.UC_PROT_READ | unicorn.UC_PROT_EXEC)
+        uc.mem_map(RAM[0], RAM[1])
+        uc.mem_write(FLASH[0], b"\xff" * FLASH[1])
+        for seg in self.image.segments:
+            end = seg.address + len(seg.data)
+            if not any(base <= seg.address and end <= base + size for base, size in (FLASH, RAM)):
+                raise InvalidFirmware(f"{self.image.path}: segment at 0x{seg.address:08x} is outside flash and RAM")
+            uc.mem_write(seg.address, seg.data)
+        for base, size in (PERIPHERALS, PPB):
+            uc.mmio_map(base, size, self._mmio_read, base, self._mmio_write, base)
+        return uc
 
     # --- what peripherals see (emulation.peripherals.base.Host) ---
 
