@@ -108,7 +108,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def fault_time(message: str) -> float:
-    match = re.search(r"after \d+ instructions \(([\d.]+) s virtual\)", message)
+    match = re.search(r"after \d+ instructions(?:, \d+ modelled cycles)? \(([\d.]+) s virtual\)", message)
     assert match is not None, message
     return float(match.group(1))
 
