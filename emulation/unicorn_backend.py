@@ -1,7 +1,8 @@
 """Unicorn backend: runs an nRF52840 firmware ELF on a Cortex-M4 model with exact instruction counts.
 
 Virtual time is executed instructions / 64 MHz (Renode with `cpu PerformanceInMips 64`); DWT
-CYCCNT counts the same instructions. Peripherals behave as Renode's models (renode-nrf52840.md).
+CYCCNT counts the same instructions. Peripherals behave as Renode's models (renode-nrf52840.md),
+except where Renode is kinder than the chip: UARTE0 bytes take their time at the BAUDRATE.
 Unicorn emulates no NVIC or exception entry: firmware polls, and any fault stops the run.
 """
 
@@ -73,7 +74,7 @@ class Machine:
 
     pcm: s16le mono samples for the PDM microphone. on_pcm_end: "zeros" (Renode's behaviour) or
     "stop" (the run returns with StopReason.PCM_END when a block can no longer be filled).
-    skip_ahead: fast-forward polling loops to the next PDM event (see `_poll`); results are the same.
+    skip_ahead: fast-forward polling loops to the next PDM or UART event (see `_poll`); results are the same.
     """
 
     def __init__(
@@ -116,12 +117,13 @@ class Machine:
         self.skipped_instructions = 0
         self._fault: EmulationFault | None = None
 
-        self.uarte = Uarte(self, self._on_tx)
+        self.uarte = Uarte(self, self._on_tx, CPU_HZ)
         self.pdm = Pdm(self, pcm, CPU_HZ, on_pcm_end, self._pcm_exhausted)
         self.dwt = Dwt(self)
         self.clock = Clock(self)
         self.scs = SystemControl(self, self._set_fpu_enabled)
         self.gpio = Gpio(self)
+        self._timed: tuple[Pdm | Uarte, ...] = (self.pdm, self.uarte)
         self._pages: dict[int, Peripheral] = {
             p.base >> 12: p for p in (self.uarte, self.pdm, self.dwt, self.clock, self.scs, self.gpio)
         }
@@ -209,8 +211,7 @@ class Machine:
         self._stop_reason = None
         first_line = len(self.lines)
         while self._stop_reason is None:
-            limit = budget_end if self.pdm.next_fire is None else min(budget_end, self.pdm.next_fire)
-            self.counter.s.limit = limit
+            self.counter.s.limit = min([budget_end, *self._event_times()])
             self.counter.s.stop = 0
             try:
                 self.uc.emu_start(self._pc | 1, NEVER)
@@ -228,12 +229,17 @@ class Machine:
                     " the Unicorn backend models no interrupts"
                 )
             now = self.counter.total
-            if self.pdm.next_fire is not None and now >= self.pdm.next_fire:
-                self.pdm.fire()
-            elif now >= budget_end:
+            due = [p for p in self._timed if p.next_fire is not None and now >= p.next_fire]
+            for p in due:
+                p.fire()
+            if not due and now >= budget_end:
                 self._stop_reason = StopReason.BUDGET
         self._pattern = None
         return self._result(self._stop_reason, first_line)
+
+    def _event_times(self) -> list[int]:
+        """When peripherals on virtual time (PDM blocks, UART bytes) next need the machine."""
+        return [p.next_fire for p in self._timed if p.next_fire is not None]
 
     def profile(self) -> dict[str, int]:
         """Executed instructions per function (from the ELF's symbols), largest first."""
@@ -276,14 +282,16 @@ class Machine:
     def _pcm_exhausted(self) -> None:
         self._stop_reason = StopReason.PCM_END
 
-    def _on_tx(self, data: bytes) -> None:
+    def _on_tx(self, data: bytes, at: int) -> None:
+        """Bytes whose stop bit ended at virtual time `at` (CPU cycles): a line is seen when its
+        newline has left the wire."""
         self._partial += data
         while b"\n" in self._partial:
             raw, _, rest = self._partial.partition(b"\n")
             self._partial = bytearray(rest)
             line = raw.decode("latin-1").rstrip("\r")
             self.lines.append(line)
-            self.line_times.append(self.now() / CPU_HZ)
+            self.line_times.append(at / CPU_HZ)
             if self._pattern is not None and self._stop_reason is None and self._pattern.search(line):
                 self._stop_reason = StopReason.LINE
                 self._request_stop()
@@ -334,8 +342,9 @@ class Machine:
         An idle polling loop reads only event registers, all 0 (one or several: firmware may poll
         PDM and UART events in turn), touches no other peripheral, comes back to the same read
         after a constant number of instructions P and has all registers equal there (nothing
-        accumulates). It can only leave when an event arrives, and the only events on virtual time
-        are PDM blocks (host UART bytes arrive between runs). So the counter jumps by whole
+        accumulates). It can only leave when an event arrives, and events on virtual time (PDM
+        blocks, UART bytes leaving or arriving) all lower the run's limit (`schedule`), as do host
+        bytes written between runs. So the counter jumps by whole
         iterations (k * P, stopping short of the next event or the budget): exactly as if the loop
         had spun, with CYCCNT and the instruction count advanced accordingly -- Renode counts the
         spin instructions too. The last iterations run for real, so the event is seen at the same
