@@ -174,7 +174,7 @@ class Machine:
         return self.counter.total / CPU_HZ
 
     def write_uart(self, data: bytes) -> None:
-        """Type bytes into UARTE0's receiver."""
+        """The host writes bytes now: they reach UARTE0's receiver one after the other at its baud rate."""
         self.uarte.feed(data)
 
     def stop(self) -> None:
