@@ -360,7 +360,9 @@ class Machine:
             self._spin = _Spin(key=key, last=now)
             return
         if key != spin.key:
-            return  # another idle read inside the same loop
+            if now - spin.last > SPIN_MAX_PERIOD:  # the first read's loop was left: follow this one
+                self._spin = _Spin(key=key, last=now)
+            return  # else another idle read inside the same loop
         period = now - spin.last
         registers = [self.uc.reg_read(reg) for reg in _SPIN_REGISTERS]
         if 0 < period <= SPIN_MAX_PERIOD and period == spin.period and registers == spin.registers:
