@@ -160,7 +160,7 @@ class FirmwareLink:
         said = f" (it said: {' | '.join(errors)})" if errors else ""
         raise LinkTimeout(self._timeout_message(f"reply to {text!r}{said}", timeout_s))
 
-    def classify(self, pcm: bytes, timeout_s: float = 10.0) -> str:
+    def classify(self, pcm: bytes, timeout_s: float = 30.0) -> str:
         """The ``result`` line for one clip sent over the UART (``clip uart``), in clip mode."""
         self.command("clip uart")
         if self.pace and self.chunk_gap_s is not None:

@@ -364,7 +364,7 @@ class Machine:
                 self._spin = _Spin(key=key, last=now)
             return  # else another idle read inside the same loop
         period = now - spin.last
-        registers = [self.uc.reg_read(reg) for reg in _SPIN_REGISTERS]
+        registers = list(self.uc.reg_read_batch(_SPIN_REGISTERS))
         if 0 < period <= SPIN_MAX_PERIOD and period == spin.period and registers == spin.registers:
             k = (self.counter.s.limit - now) // period - 1
             if k > 0:

@@ -196,8 +196,11 @@ class Uarte(Peripheral):
         now = self.host.now()
         while self._tx_sent < len(self._tx) and self._byte_end(self._tx_start, self._tx_sent + 1) <= now:
             self._send_byte()
+        due = bytearray()
         while self._wire and self._wire[0][0] <= now:
-            self._receive(self._wire.popleft()[1])
+            due.append(self._wire.popleft()[1])
+        if due:
+            self._receive(bytes(due))
 
     def _reschedule(self) -> None:
         at = self.next_fire
@@ -288,7 +291,7 @@ class Uarte(Peripheral):
         self.rx_running = True
         self._rx_ptr, self._rx_maxcnt, self.rx_amount = self.regs[RXD_PTR], self.regs[RXD_MAXCNT], 0
         while self.rx_fifo and self.rx_amount < self._rx_maxcnt:
-            self._store(self.rx_fifo.popleft())
+            self._store(bytes([self.rx_fifo.popleft()]))
 
     def _stop_rx(self) -> None:
         if self.rx_running and self.rx_amount < self._rx_maxcnt:
@@ -297,23 +300,27 @@ class Uarte(Peripheral):
         self.rx_running = False
         self.regs[EVENTS_RXTO] = 1
 
-    def _receive(self, byte: int) -> None:
-        if not self.rx_running or self.regs[ENABLE] != ENABLE_UARTE:
-            return  # a stopped receiver does not sample the line
-        self.regs[EVENTS_RXDRDY] = 1
-        if self.rx_amount < self._rx_maxcnt:
-            self._store(byte)
-        elif len(self.rx_fifo) < RX_FIFO_BYTES:
-            self.rx_fifo.append(byte)
-        else:
-            self.rx_fifo[-1] = byte
-            self.errorsrc |= ERRORSRC_OVERRUN
-            self.regs[EVENTS_ERROR] = 1
-            self.overruns += 1
+    def _receive(self, data: bytes) -> None:
+        """Bytes completed on the line, in order: into the buffer while it has room, then the FIFO."""
+        while data and self.rx_running and self.regs[ENABLE] == ENABLE_UARTE:  # else not sampled
+            self.regs[EVENTS_RXDRDY] = 1
+            room = self._rx_maxcnt - self.rx_amount
+            if room > 0:
+                self._store(data[:room])
+                data = data[room:]
+                continue
+            if len(self.rx_fifo) < RX_FIFO_BYTES:
+                self.rx_fifo.append(data[0])
+            else:
+                self.rx_fifo[-1] = data[0]
+                self.errorsrc |= ERRORSRC_OVERRUN
+                self.regs[EVENTS_ERROR] = 1
+                self.overruns += 1
+            data = data[1:]
 
-    def _store(self, byte: int) -> None:
-        self.host.dma_write(self._rx_ptr + self.rx_amount, bytes([byte]))
-        self.rx_amount += 1
+    def _store(self, data: bytes) -> None:
+        self.host.dma_write(self._rx_ptr + self.rx_amount, data)
+        self.rx_amount += len(data)
         if self.rx_amount == self._rx_maxcnt:
             self.regs[EVENTS_ENDRX] = 1
             shorts = self.regs[SHORTS]
