@@ -8,7 +8,8 @@ Configured by environment variables (tox passes ``KWS_*`` through):
 - ``KWS_BOARD_TARGET``: pyocd's target type (default ``nrf52840``).
 - ``KWS_BOARD_PYOCD``: the pyocd command (default ``python -m pyocd`` of this interpreter).
 - ``KWS_BOARD_BYTE_GAP_MS``, ``KWS_BOARD_CHUNK_GAP_MS``: UART pacing of a real board (default 20
-  and 2; emulation/serial_link.py says why). The emulated board needs none.
+  and 2; emulation/serial_link.py says why). The emulated board paces commands the same way
+  and sends clips at once.
 
 The nRF52840-DK's on-board debugger is a J-Link: pyocd drives it through SEGGER's J-Link
 software (``libjlinkarm``), which must be installed on the host.
@@ -167,7 +168,8 @@ def open_board(config: BoardConfig, baud: int) -> Board:
 
         emulated = EmulatedBoard()
         port = serial.Serial(emulated.port_name, baud, timeout=0.1)
-        link = FirmwareLink(port, "emulated board", baud, pace=False, describe=emulated.describe)
+        # commands paced as on a DK (its UARTE loses bytes as the chip does); clips at wire speed
+        link = FirmwareLink(port, "emulated board", baud, pace=True, chunk_gap_s=None, describe=emulated.describe)
         return Board(link, emulated, close=(port.close, emulated.close))
     try:
         port = serial.Serial(config.port, baud, timeout=0.1)

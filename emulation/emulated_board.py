@@ -3,8 +3,11 @@ board suite drive exactly as they drive an nRF52840-DK, without hardware.
 
 ``flash`` and ``reset`` stand in for pyocd's: a fresh machine boots the ELF. The machine runs in
 a thread, in slices of virtual time kept no further ahead of the wall clock than real time
-(as on silicon; when emulation is slower, virtual time lags). Host bytes enter UARTE0 between
-slices, and its lines leave on the pseudo-terminal as they are printed. The microphone hears
+(as on silicon; when emulation is slower, virtual time lags). Host bytes enter UARTE0's wire between
+slices and reach the firmware at the baud rate; while some are still on the wire (a clip written
+at once) the board runs on without waiting for the wall clock, and its clock then jumps ahead by
+the lead: the host only waits, and the firmware sees every byte at its wire time all the same.
+Lines leave on the pseudo-terminal as they are printed. The microphone hears
 silence (zeros on the PDM, as Renode's PDM without an input file).
 """
 
@@ -97,6 +100,8 @@ class EmulatedBoard:
             with self._lock:
                 machine = self._machine if self._fault is None else None
                 ahead = machine.virtual_s - (time.monotonic() - self._started) if machine is not None else SLICE_S
+                if machine is not None and machine.uarte.rx_pending:
+                    ahead = 0.0  # host bytes on the wire: run on (see the module docstring)
             pending = [self._master] if self._out else []
             readable, writable, _ = select.select([self._master], pending, [], max(0.0, min(ahead, SLICE_S)))
             if readable:
@@ -122,6 +127,7 @@ class EmulatedBoard:
         with self._lock:
             if machine is not self._machine:
                 return
+            wire_busy = machine.uarte.rx_pending > 0
             try:
                 machine.run(max_seconds_virtual=SLICE_S)
             except EmulationFault as fault:
@@ -130,6 +136,9 @@ class EmulatedBoard:
                 self._fault = f"{type(exc).__name__}: {exc}"
             new = machine.lines[self._sent :]
             self._sent = len(machine.lines)
+            lead = machine.virtual_s - (time.monotonic() - self._started)
+            if wire_busy and lead > 0:
+                self._started -= lead
         if new:
             self._out += "".join(line + "\r\n" for line in new).encode("latin-1")
             del self._out[: max(0, len(self._out) - OUT_LIMIT)]

@@ -4,16 +4,17 @@ Works on any pyserial-like port (``read(n)`` honouring the port's timeout, ``wri
 ``reset_input_buffer``): a board's J-Link virtual COM port, or the emulated board's
 pseudo-terminal (emulation/emulated_board.py).
 
-On silicon the firmware receives one byte per EasyDMA transfer and re-arms the receiver in
+The firmware receives commands one byte per EasyDMA transfer and re-arms the receiver in
 software (uarte.c: Renode models no SHORTS), so bytes that arrive while it computes are held only
-by the UARTE's few-byte RX FIFO. Two rules follow, both configurable:
+by the UARTE's 5-byte RX FIFO; more are lost (the firmware then answers ``error
+reason=rx-overrun``). Two rules follow, both configurable:
 
 - Commands in stream mode are read between PDM blocks, after each inference (up to ~150 ms for
   the float32 model): they are sent with a pause after every byte (``byte_gap_s``) and retried,
   slower, when no ``ok`` comes back. Only commands that may safely run twice are retried.
-- ``clip uart`` audio goes out in 64-byte chunks, the firmware's DMA chunk of 32 samples, each
-  followed by its time on the wire plus ``chunk_gap_s``, so that a 20 ms frame of frontend work
-  (~0.5 ms) never overlaps arriving bytes.
+- ``clip uart`` audio: the firmware takes it in double-buffered 64-byte transfers and keeps up
+  with the wire, so ``chunk_gap_s=None`` sends it at once. A number sends it in 64-byte chunks,
+  each followed by its time on the wire plus that pause: a margin kept for hardware.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ class FirmwareLink:
     """Lines in, commands and clip audio out, for one firmware on one serial port.
 
     ``name`` says where the port leads, for error messages. ``pace``: pause as the module
-    docstring says (a real UART); without it bytes go out at once (the emulated board's
-    pseudo-terminal blocks the writer when full, and its UARTE loses nothing). ``describe``
+    docstring says (a real UART, or the emulated board, whose UARTE is as strict); without it
+    bytes go out at once (a scripted port in tests). ``describe``
     (optional) adds what the other side knows when a wait times out (the emulated board's fault).
     """
 
@@ -70,7 +71,7 @@ class FirmwareLink:
     baud: int
     pace: bool = True
     byte_gap_s: float = 0.02
-    chunk_gap_s: float = 0.002
+    chunk_gap_s: float | None = 0.002
     describe: Callable[[], str] | None = None
     received: list[Received] = field(default_factory=list, init=False)
     _cursor: int = field(default=0, init=False)
@@ -159,10 +160,10 @@ class FirmwareLink:
         said = f" (it said: {' | '.join(errors)})" if errors else ""
         raise LinkTimeout(self._timeout_message(f"reply to {text!r}{said}", timeout_s))
 
-    def classify(self, pcm: bytes, timeout_s: float = 10.0) -> str:
+    def classify(self, pcm: bytes, timeout_s: float = 30.0) -> str:
         """The ``result`` line for one clip sent over the UART (``clip uart``), in clip mode."""
         self.command("clip uart")
-        if self.pace:
+        if self.pace and self.chunk_gap_s is not None:
             chunk_s = CHUNK_BYTES * BITS_PER_BYTE / self.baud + self.chunk_gap_s
             start = time.monotonic()
             for n, offset in enumerate(range(0, len(pcm), CHUNK_BYTES)):
@@ -172,12 +173,18 @@ class FirmwareLink:
         else:
             self.port.write(pcm)
         try:
-            return self.wait_for(r"^result ", timeout_s, "result line")
+            line = self.wait_for(r"^(result|error) ", timeout_s, "result line")
         except LinkTimeout as exc:
             raise LinkTimeout(
-                f"{exc} -- if bytes were lost on the way, raise the pause between audio chunks "
-                f"(KWS_BOARD_CHUNK_GAP_MS, now {self.chunk_gap_s * 1000:g})"
+                f"{exc} -- if bytes were lost on the way (error reason=rx-overrun), pause between audio "
+                f"chunks (KWS_BOARD_CHUNK_GAP_MS, now {self._chunk_gap_text()})"
             ) from None
+        if line.startswith("error "):
+            raise LinkTimeout(f"{self.name}: the clip was not classified: {line}")
+        return line
+
+    def _chunk_gap_text(self) -> str:
+        return "unpaced" if self.chunk_gap_s is None or not self.pace else f"{self.chunk_gap_s * 1000:g} ms"
 
     def profile(self, timeout_s: float = 3.0) -> dict[str, dict[str, str]]:
         """The ``profile`` command's report: fields by stage (pre, inf, post, stack)."""

@@ -3,7 +3,8 @@ and modelled Cortex-M4 cycles (emulation/native/counter.c; README.md, "Cycle mod
 
 With the cycle model (the default) virtual time is modelled cycles / 64 MHz and DWT CYCCNT counts
 those cycles; without it, executed instructions stand for cycles, as in Renode with
-`cpu PerformanceInMips 64`. Peripherals behave as Renode's models (renode-nrf52840.md).
+`cpu PerformanceInMips 64`. Peripherals behave as Renode's models (renode-nrf52840.md), except
+where Renode is kinder than the chip: UARTE0 bytes take their time at the BAUDRATE.
 Unicorn emulates no NVIC or exception entry: firmware polls, and any fault stops the run.
 
 Strict mode (the default) stops the run with a StrictModeError, as at a fault, on what the chip
@@ -92,7 +93,7 @@ class Machine:
 
     pcm: s16le mono samples for the PDM microphone. on_pcm_end: "zeros" (Renode's behaviour) or
     "stop" (the run returns with StopReason.PCM_END when a block can no longer be filled).
-    skip_ahead: fast-forward polling loops to the next PDM event (see `_poll`); results are the same.
+    skip_ahead: fast-forward polling loops to the next PDM or UART event (see `_poll`); results are the same.
     strict: refused accesses stop the run with a StrictModeError; off, they are warnings (module docstring).
     cycle_model: virtual time and DWT CYCCNT follow modelled Cortex-M4 cycles (on, as silicon does)
     or executed instructions (off: one instruction per cycle, Renode's timing). Both are counted.
@@ -136,13 +137,14 @@ class Machine:
         self._fault: EmulationFault | None = None
         self._first_line = 0
 
-        self.uarte = Uarte(self, self._on_tx)
+        self.uarte = Uarte(self, self._on_tx, CPU_HZ)
         self.pdm = Pdm(self, pcm, CPU_HZ, on_pcm_end, self._pcm_exhausted)
         self.dwt = Dwt(self)
         self.clock = Clock(self)
         self.scs = SystemControl(self, self._set_fpu_enabled)
         self.gpio = Gpio(self)
         self.nvmc = Nvmc(self)
+        self._timed: tuple[Pdm | Uarte, ...] = (self.pdm, self.uarte)
         self._pages: dict[int, Peripheral] = {
             p.base >> 12: p for p in (self.uarte, self.pdm, self.dwt, self.clock, self.scs, self.gpio, self.nvmc)
         }
@@ -239,7 +241,7 @@ class Machine:
         return self.counter.clock / CPU_HZ
 
     def write_uart(self, data: bytes) -> None:
-        """Type bytes into UARTE0's receiver."""
+        """The host writes bytes now: they reach UARTE0's receiver one after the other at its baud rate."""
         self.uarte.feed(data)
 
     def stop(self) -> None:
@@ -281,8 +283,7 @@ class Machine:
         first_line = self._first_line = len(self.lines)
         while self._stop_reason is None:
             self.counter.s.limit = end
-            fire = self.pdm.next_fire
-            self.counter.s.time_limit = budget_end if fire is None else min(budget_end, fire)
+            self.counter.s.time_limit = min([budget_end, *self._event_times()])
             self.counter.s.stop = 0
             try:
                 self.uc.emu_start(self._pc | 1, NEVER)
@@ -302,12 +303,17 @@ class Machine:
                     " the Unicorn backend models no interrupts"
                 )
             now = self.counter.clock
-            if self.pdm.next_fire is not None and now >= self.pdm.next_fire:
-                self.pdm.fire()
-            elif now >= budget_end or self.counter.total >= end:
+            due = [p for p in self._timed if p.next_fire is not None and now >= p.next_fire]
+            for p in due:
+                p.fire()
+            if not due and (now >= budget_end or self.counter.total >= end):
                 self._stop_reason = StopReason.BUDGET
         self._pattern = None
         return self._result(self._stop_reason, first_line)
+
+    def _event_times(self) -> list[int]:
+        """When peripherals on virtual time (PDM blocks, UART bytes) next need the machine."""
+        return [p.next_fire for p in self._timed if p.next_fire is not None]
 
     def profile(self) -> dict[str, int]:
         """Executed instructions per function (from the ELF's symbols), largest first."""
@@ -351,14 +357,16 @@ class Machine:
     def _pcm_exhausted(self) -> None:
         self._stop_reason = StopReason.PCM_END
 
-    def _on_tx(self, data: bytes) -> None:
+    def _on_tx(self, data: bytes, at: int) -> None:
+        """Bytes whose stop bit ended at virtual time `at` (CPU cycles): a line is seen when its
+        newline has left the wire."""
         self._partial += data
         while b"\n" in self._partial:
             raw, _, rest = self._partial.partition(b"\n")
             self._partial = bytearray(rest)
             line = raw.decode("latin-1").rstrip("\r")
             self.lines.append(line)
-            self.line_times.append(self.now() / CPU_HZ)
+            self.line_times.append(at / CPU_HZ)
             if self._pattern is not None and self._stop_reason is None and self._pattern.search(line):
                 self._stop_reason = StopReason.LINE
                 self._request_stop()
@@ -414,8 +422,9 @@ class Machine:
         An idle polling loop reads only event registers, all 0 (one or several: firmware may poll
         PDM and UART events in turn), touches no other peripheral, comes back to the same read
         after a constant number of instructions P and has all registers equal there (nothing
-        accumulates). It can only leave when an event arrives, and the only events on virtual time
-        are PDM blocks (host UART bytes arrive between runs). So the counter jumps by whole
+        accumulates). It can only leave when an event arrives, and events on virtual time (PDM
+        blocks, UART bytes leaving or arriving) all lower the run's limit (`schedule`), as do host
+        bytes written between runs. So the counter jumps by whole
         iterations (k * P, stopping short of the next event or the budget): exactly as if the loop
         had spun, with CYCCNT and the instruction count advanced accordingly -- Renode counts the
         spin instructions too. The last iterations run for real, so the event is seen at the same
@@ -432,9 +441,11 @@ class Machine:
             self._spin = _Spin(key=key, last=now)
             return
         if key != spin.key:
-            return  # another idle read inside the same loop
+            if now[0] - spin.last[0] > SPIN_MAX_PERIOD:  # the first read's loop was left: follow this one
+                self._spin = _Spin(key=key, last=now)
+            return  # else another idle read inside the same loop
         period = (now[0] - spin.last[0], now[1] - spin.last[1])
-        registers = [self.uc.reg_read(reg) for reg in _SPIN_REGISTERS]
+        registers = list(self.uc.reg_read_batch(_SPIN_REGISTERS))
         if 0 < period[0] <= SPIN_MAX_PERIOD and period == spin.period and registers == spin.registers:
             clock_period = period[1] if self.cycle_model else period[0]
             to_event = (self.counter.s.time_limit - self.now()) // clock_period

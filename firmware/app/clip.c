@@ -58,11 +58,20 @@ void kws_clip_from_uart(struct kws_features *f)
 {
     int16_t chunk[UART_CHUNK_SAMPLES];
     kws_features_reset(f);
+    kws_uarte_expect(KWS_CLIP_SAMPLES * sizeof(int16_t));
+    (void)kws_uarte_take_rx_loss(); /* losses before the clip belong to the command line */
     uint32_t pre_cycles = 0;
     for (uint32_t n = 0; n < KWS_CLIP_SAMPLES; n += UART_CHUNK_SAMPLES) {
         /* The core is little-endian: s16le bytes land as int16 samples. */
         kws_uarte_read((uint8_t *)chunk, sizeof chunk);
         pre_cycles += timed_push(f, chunk, UART_CHUNK_SAMPLES);
+    }
+    if (kws_uarte_take_rx_loss()) {
+        struct kws_line line; /* the audio lost bytes: no result for a clip the host did not send */
+        kws_line_begin(&line, "error");
+        kws_line_str(&line, "reason", "rx-overrun");
+        kws_line_send(&line);
+        return;
     }
     classify(f, pre_cycles);
 }
@@ -77,6 +86,7 @@ void kws_clip_from_pdm(struct kws_features *f)
     for (uint32_t n = 0; n < KWS_CLIP_SAMPLES; n += block) {
         const int16_t *samples;
         while ((samples = kws_pdm_poll_block()) == NULL) {
+            kws_uarte_service();
         }
         pre_cycles += timed_push(f, samples, block);
     }

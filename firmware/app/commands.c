@@ -12,6 +12,7 @@
 static char line[LINE_MAX];
 static size_t line_len;
 static int line_overflow; /* an overlong line is discarded whole */
+static int line_lost;     /* bytes of this line were lost on the way in */
 
 static const struct {
     const char *text;
@@ -23,6 +24,9 @@ static const struct {
 
 static enum kws_command match(void)
 {
+    if (line_lost) {
+        return KWS_CMD_RX_LOST;
+    }
     if (line_overflow) {
         return KWS_CMD_UNKNOWN;
     }
@@ -38,13 +42,15 @@ enum kws_command kws_command_poll(void)
 {
     uint8_t byte;
     while (kws_uarte_poll_byte(&byte)) {
+        line_lost |= kws_uarte_take_rx_loss();
         if (byte == '\n' || byte == '\r') {
-            if (line_len == 0 && !line_overflow) {
+            if (line_len == 0 && !line_overflow && !line_lost) {
                 continue;
             }
             enum kws_command command = match();
             line_len = 0;
             line_overflow = 0;
+            line_lost = 0;
             return command;
         }
         if (line_len < LINE_MAX) {

@@ -57,11 +57,11 @@ static void send_ok(const char *cmd, const char *arg)
     kws_line_send(&line);
 }
 
-static void send_unknown(void)
+static void send_error(const char *reason)
 {
     struct kws_line line;
     kws_line_begin(&line, "error");
-    kws_line_str(&line, "reason", "unknown-command");
+    kws_line_str(&line, "reason", reason);
     kws_line_send(&line);
 }
 
@@ -88,7 +88,10 @@ static int run_command(enum kws_command command, int streaming)
         kws_profile_report();
         return streaming;
     case KWS_CMD_UNKNOWN:
-        send_unknown();
+        send_error("unknown-command");
+        return streaming;
+    case KWS_CMD_RX_LOST:
+        send_error("rx-overrun");
         return streaming;
     case KWS_CMD_NONE:
         break;
@@ -113,9 +116,11 @@ int main(void)
         kws_clip_from_pdm(&features);
     }
     for (;;) {
-        enum kws_command command = kws_command_poll();
+        enum kws_command command = kws_command_poll(); /* also moves the UART on (board/uarte.h) */
         if (command != KWS_CMD_NONE) {
+            uint32_t start = kws_dwt_cycles();
             streaming = run_command(command, streaming);
+            kws_stream_charge(kws_dwt_cycles() - start); /* a block may have waited for it */
         }
         if (streaming) {
             kws_stream_poll(&features);

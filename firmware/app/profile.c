@@ -4,15 +4,17 @@
 #include "kws_config.h"
 #include "line.h"
 #include "stack.h"
+#include "uarte.h"
 
 struct stage_ring {
     uint32_t cycles[KWS_PROFILE_WINDOW];
     uint32_t next;
     uint32_t count;
+    uint32_t peak; /* the worst since reset */
 };
 
 static struct stage_ring rings[KWS_STAGE_COUNT];
-static const char *const stage_names[KWS_STAGE_COUNT] = {"pre", "inf", "post"};
+static const char *const stage_names[KWS_STAGE_COUNT] = {"pre", "inf", "post", "busy"};
 
 void kws_profile_add(enum kws_stage stage, uint32_t cycles)
 {
@@ -22,6 +24,7 @@ void kws_profile_add(enum kws_stage stage, uint32_t cycles)
     if (ring->count < KWS_PROFILE_WINDOW) {
         ring->count++;
     }
+    ring->peak = cycles > ring->peak ? cycles : ring->peak;
 }
 
 void kws_profile_report(void)
@@ -46,8 +49,15 @@ void kws_profile_report(void)
         kws_line_u32(&line, "min", min);
         kws_line_u32(&line, "max", max);
         kws_line_u32(&line, "avg", (uint32_t)(sum / ring->count));
+        kws_line_u32(&line, "peak", ring->peak);
         kws_line_send(&line);
     }
+    struct kws_line uart;
+    kws_line_begin(&uart, "profile");
+    kws_line_str(&uart, "stage", "uart");
+    kws_line_u32(&uart, "tx_dropped", kws_uarte_tx_dropped());
+    kws_line_u32(&uart, "rx_overrun", kws_uarte_rx_overruns());
+    kws_line_send(&uart);
     struct kws_line line;
     kws_line_begin(&line, "profile");
     kws_line_str(&line, "stage", "stack");

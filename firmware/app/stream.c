@@ -17,6 +17,7 @@ static uint64_t cycles_elapsed; /* since the stream began, wrap-free */
 static uint32_t last_cycles;
 static uint32_t inferences;
 static uint32_t first_window_pre; /* preprocessing cycles of the first window, for its result line */
+static uint32_t charged;          /* cycles of commands run since the last block: it may have waited */
 
 void kws_stream_begin(struct kws_features *f)
 {
@@ -31,11 +32,13 @@ void kws_stream_begin(struct kws_features *f)
     last_cycles = kws_dwt_cycles();
     inferences = 0;
     first_window_pre = 0;
+    charged = 0;
 }
 
-static void advance_time(void)
+void kws_stream_charge(uint32_t cycles) { charged += cycles; }
+
+static void advance_time(uint32_t now)
 {
-    uint32_t now = kws_dwt_cycles();
     cycles_elapsed += now - last_cycles;
     last_cycles = now;
     blocks_handled++;
@@ -62,14 +65,9 @@ static void recognize(const int8_t *scores)
     }
 }
 
-void kws_stream_poll(struct kws_features *f)
+/* Frontend, and once the window is full the model, the recognizer and their lines. */
+static void handle_block(struct kws_features *f, const int16_t *block)
 {
-    const int16_t *block = kws_pdm_poll_block();
-    if (block == NULL) {
-        return;
-    }
-    advance_time();
-
     uint32_t start = kws_dwt_cycles();
     uint32_t frames = kws_features_push(f, block, kws_pdm_block_samples());
     uint32_t pre_cycles = kws_dwt_cycles() - start;
@@ -94,4 +92,19 @@ void kws_stream_poll(struct kws_features *f)
     if (++inferences % KWS_PROFILE_WINDOW == 0) {
         kws_profile_report();
     }
+}
+
+void kws_stream_poll(struct kws_features *f)
+{
+    const int16_t *block = kws_pdm_poll_block();
+    if (block == NULL) {
+        return;
+    }
+    uint32_t seen = kws_dwt_cycles();
+    advance_time(seen);
+    handle_block(f, block);
+    /* Busy: from the block's END (seen one poll later at most, unless a command held the loop:
+       then its cycles count too) to the end of everything the block made the firmware do. */
+    kws_profile_add(KWS_STAGE_BUSY, kws_dwt_cycles() - seen + charged);
+    charged = 0;
 }

@@ -8,6 +8,7 @@
 
 #include "line.h"
 #include "nrf52840.h"
+#include "uarte.h"
 
 /* Exception frame pushed by the core: r0-r3, r12, lr, pc, xpsr. */
 enum { FRAME_LR = 5, FRAME_PC = 6, FRAME_PSR = 7 };
@@ -42,6 +43,7 @@ __attribute__((used, noreturn)) static void fault_report(const uint32_t *frame, 
     kws_line_hex(&line, "bfar", SCB_BFAR);
     kws_line_u32(&line, "exc", ipsr & 0x1FFu);
     kws_line_send(&line);
+    kws_uarte_flush();
     for (;;) {
         __asm volatile("wfi"); /* no interrupts are enabled: sleeps for good */
     }

@@ -37,6 +37,8 @@
 #define UARTE0_TASKS_STARTTX KWS_REG(UARTE0_BASE + 0x008)
 #define UARTE0_EVENTS_ENDRX KWS_REG(UARTE0_BASE + 0x110)
 #define UARTE0_EVENTS_ENDTX KWS_REG(UARTE0_BASE + 0x120)
+#define UARTE0_EVENTS_ERROR KWS_REG(UARTE0_BASE + 0x124)
+#define UARTE0_ERRORSRC KWS_REG(UARTE0_BASE + 0x480) /* read; write 1s to clear */
 #define UARTE0_ENABLE KWS_REG(UARTE0_BASE + 0x500)
 #define UARTE0_PSEL_RTS KWS_REG(UARTE0_BASE + 0x508)
 #define UARTE0_PSEL_TXD KWS_REG(UARTE0_BASE + 0x50C)
@@ -49,7 +51,9 @@
 #define UARTE0_TXD_MAXCNT KWS_REG(UARTE0_BASE + 0x548)
 #define UARTE0_CONFIG KWS_REG(UARTE0_BASE + 0x56C)
 #define UARTE_ENABLE_ENABLED 8u
-#define UARTE_BAUDRATE_115200 0x01D7E000u
+/* The UARTE table's value (115108 bit/s), not the legacy UART's 0x01D7E000. */
+#define UARTE_BAUDRATE_115200 0x01D60000u
+#define UARTE_ERRORSRC_OVERRUN 1u
 /* The legacy UART's TXD register (0x51C) is deliberately absent: EasyDMA only. */
 
 /* --- PDM (0x4001D000) --------------------------------------------------------------------- */
