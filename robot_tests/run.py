@@ -84,6 +84,17 @@ def renode_command(renode_test: str, suites: list[Path], out: Path, processes: i
     return command + [str(s) for s in suites]
 
 
+def renode_env(out: Path) -> dict[str, str]:
+    """renode-test's environment. Its Python imports the suites' libraries (KwsLibrary: this
+    repository's packages and kwsrobot, so it needs this project's requirements), and Renode gets a
+    private TMPDIR: at start-up it deletes every renode-* folder in its temporary directory that
+    no live Renode owns."""
+    tmp = out / "renode-tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    paths = [str(ROBOT_TESTS), str(ROBOT_TESTS.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": os.pathsep.join(paths)}
+
+
 def summary(out: Path, backend: str) -> str:
     from robot.api import ExecutionResult
 
@@ -170,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             print("run.py: --test is not supported with --backend renode", file=sys.stderr)
             return 2
         command = renode_command(renode_test, suites, out, args.processes, args.variable)
+    env = renode_env(out) if args.backend == "renode" else None
     # pabot keeps its .pabotsuitenames in the working directory: keep it out of the source tree
-    code = subprocess.run(command, cwd=out, check=False).returncode
+    code = subprocess.run(command, cwd=out, check=False, env=env).returncode
     print(summary(out, args.backend))
     return code
 
