@@ -135,3 +135,35 @@ def test_renode_agrees_with_unicorn(name: str, tmp_path_factory: pytest.TempPath
     _assert_dwt_close(int(renode.result["inf"]), int(unicorn.result["inf"]), 1)
     _assert_dwt_close(int(renode.result["post"]), int(unicorn.result["post"]), 1)
     _assert_dwt_close(int(renode.result["pre"]), int(unicorn.result["pre"]), 49)
+
+
+def test_run_py_gives_renode_test_its_python_path_and_tmpdir(tmp_path: Path) -> None:
+    """robot_tests/run.py --backend renode: renode-test gets PYTHONPATH (robot_tests/ and the
+    repository, for KwsLibrary.py), a private TMPDIR under the results, and --fixture for --test.
+    A stand-in renode-test records what it was given (RENODE_TEST names it)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    build = tmp_path / "build"
+    build.mkdir()
+    variant = {"name": "int8", "dtype": "int8", "kernels": "cortex_m4", "model": "m.tflite", "dir": "fw"}
+    (build / "variants.json").write_text(json.dumps({"data": str(tmp_path), "variants": [variant]}))
+    record = tmp_path / "record.json"
+    fake = tmp_path / "renode-test"
+    fake.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\n"
+        f"json.dump({{'argv': sys.argv[1:], 'env': dict(os.environ)}}, open({str(record)!r}, 'w'))\n"
+    )
+    fake.chmod(0o755)
+    out = tmp_path / "out"
+    env = {**os.environ, "RENODE_TEST": str(fake)}
+    command = [sys.executable, str(repo / "robot_tests/run.py"), "--build", str(build), "--backend", "renode"]
+    subprocess.run([*command, "--out", str(out), "--test", "Stage Cycles"], env=env, check=False, capture_output=True)
+    seen = json.loads(record.read_text())
+    assert seen["env"]["TMPDIR"] == str(out / "renode-tmp") and (out / "renode-tmp").is_dir()
+    assert seen["env"]["PYTHONPATH"].split(os.pathsep)[:2] == [str(repo / "robot_tests"), str(repo)]
+    assert seen["argv"][seen["argv"].index("--fixture") + 1] == "Stage Cycles"
+    assert seen["argv"][-1] == str(out / "suites" / "int8.robot")
