@@ -86,7 +86,7 @@ def crosscheck_clips(elf: Path, clips: list[tuple[str, np.ndarray]], variant: st
 
 def crosscheck_stream(elf: Path, clips: list[tuple[str, np.ndarray]], seconds: float) -> None:
     pcm = np.concatenate([p for _, p in clips]).astype("<i2").tobytes()
-    renode, r_s = timed(lambda: RenodeMachine(elf, pcm).run(max_seconds_virtual=seconds))
+    renode, r_s = timed(lambda: RenodeMachine(elf, pcm).run(max_seconds_virtual=seconds, timeout_s=3600))
     unicorn, u_s = timed(lambda: Machine(elf, pcm).run(max_seconds_virtual=seconds))
     problems = compare_lines(renode.lines, unicorn.lines)
     heard = sum(line.startswith("heard ") for line in renode.lines)
