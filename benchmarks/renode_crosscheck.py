@@ -4,8 +4,9 @@ For each variant of a BUILD, ``--clips`` test clips (the dataset's test split, c
 boot the firmware once each in both backends (``emulation.clip.run_clip``, what ``kws emulate``
 runs); ``--stream`` seconds of test clips back to back run the stream-mode int8 firmware once.
 Every line must be equal field by field, except the DWT figures (``boot_inf``, ``pre``, ``inf``,
-``post``): Renode's CYCCNT moves in whole time quanta (README, "Renode"), so those must be
-multiples of the quantum's cycles within one quantum per timed interval of the exact count.
+``post``, and ``min``/``max``/``avg`` of ``profile`` lines): Renode's CYCCNT moves in whole time
+quanta (README, "Renode"), so those must be multiples of the quantum's cycles (averages excepted)
+within one quantum per timed interval of the exact count.
 Prints one line per run, then the host seconds per clip of each backend. Needs Renode on PATH.
 
     .venv/bin/python benchmarks/renode_crosscheck.py --build build/robot-build --clips 20 [--variant int8] [--stream 10]
@@ -28,6 +29,8 @@ from model import config
 QUANTUM_CYCLES = round(QUANTUM_S * CPU_HZ)
 #: DWT fields and the number of timed intervals each one sums (pre: one per 20 ms frame push)
 DWT_FIELDS = {"boot_inf": 1, "inf": 1, "post": 1, "pre": config.CLIP_MS // config.STEP_MS}
+#: DWT fields of the stream's `profile` lines (one timed interval each; not stage=stack's)
+PROFILE_FIELDS = {"min": 1, "max": 1, "avg": 1}
 
 
 def compare_lines(renode: list[str], unicorn: list[str]) -> list[str]:
@@ -39,9 +42,11 @@ def compare_lines(renode: list[str], unicorn: list[str]) -> list[str]:
             problems.append(f"{r_line!r} != {u_line!r}")
             continue
         for key, value in r_fields.items():
-            if key in DWT_FIELDS:
+            intervals = PROFILE_FIELDS.get(key) if r_kind == "profile" else DWT_FIELDS.get(key)
+            if intervals is not None:
                 r_val, u_val = int(value), int(u_fields[key])
-                if r_val % QUANTUM_CYCLES or abs(r_val - u_val) >= QUANTUM_CYCLES * DWT_FIELDS[key]:
+                whole = key != "avg"  # an average of whole quanta need not be one
+                if (whole and r_val % QUANTUM_CYCLES) or abs(r_val - u_val) >= QUANTUM_CYCLES * intervals:
                     problems.append(f"{r_kind} {key}: {r_val} (Renode) vs {u_val}")
             elif value != u_fields[key]:
                 problems.append(f"{r_kind} {key}: {value} (Renode) vs {u_fields[key]}")
