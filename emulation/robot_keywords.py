@@ -42,6 +42,7 @@ DEFAULT_TESTER_TIMEOUT_S = 8.0  # Renode's default for UART waits, in virtual se
 _USING = re.compile(r'^using\s+"([^"]+)"$')
 _DWT = re.compile(r"^(\w+)\s*:\s*Miscellaneous\.DWT\s*@\s*sysbus\s+(0x[0-9A-Fa-f]+|\d+)\s*(?:\{(.*)\})?$")
 _PROPERTY = re.compile(r"^(\w+)\s*:\s*([\w.]+)\s*;?$")
+_SYSBUS_INIT = re.compile(r'^(init:|Tag\s+<\s*0x[0-9A-Fa-f]+\s*,\s*0x[0-9A-Fa-f]+\s*>\s+"[^"]+"(\s+0x[0-9A-Fa-f]+)?)$')
 
 
 class UnsupportedCommand(AssertionError):
@@ -66,18 +67,23 @@ def _dwt_property(text: str, source: str) -> int:
 def parse_platform(text: str, source: str) -> _Platform:
     """A .repl as the Unicorn backend understands it: ``using`` the stock nRF52840 and/or the DWT
     (``dwt: Miscellaneous.DWT @ sysbus 0xE0001000`` with ``frequency: ...`` indented below or in
-    braces); anything else is refused."""
+    braces), and a ``sysbus:`` ``init:`` of ``Tag`` lines (they name registers the firmware never
+    reads; the Unicorn backend leaves them unmapped); anything else is refused."""
     platform = _Platform()
-    in_dwt = False
+    in_dwt = in_sysbus = False
     for raw in text.splitlines():
-        line = raw.split("//")[0].rstrip()
+        line = raw.split("//")[0].split("#")[0].rstrip()
         if not line.strip():
             continue
         indented, line = line[0].isspace(), line.strip()
         if indented and in_dwt:
             platform.dwt_hz = _dwt_property(line, source)
             continue
-        in_dwt = False
+        if indented and in_sysbus and _SYSBUS_INIT.match(line):
+            continue
+        in_dwt, in_sysbus = False, line == "sysbus:"
+        if in_sysbus:
+            continue
         if (using := _USING.match(line)) is not None:
             if using.group(1) != STOCK_PLATFORM:
                 raise UnsupportedCommand(f"{source}: the Unicorn backend models only {STOCK_PLATFORM}, not {using[1]}")
@@ -195,6 +201,8 @@ class UnicornRenodeKeywords:
             return self._load_elf(_path_argument(args[1]))
         if head == "sysbus.pdm" and len(args) == 2 and args[0] == "SetInputFile":
             return self._set_pdm_input(_path_argument(args[1]))
+        if head == "emulation" and len(args) == 2 and args[0] == "SetGlobalQuantum":
+            return ""  # Renode's time-sync step; the Unicorn backend is exact to the instruction
         if head == "emulation" and len(args) == 2 and args[0] == "RunFor":
             self._run(max_seconds_virtual=float(args[1]))
             return ""

@@ -19,11 +19,21 @@ from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import DotDict
 
 from emulation.protocol import parse_line
+from emulation.renode_backend import QUANTUM_S
 from model import config
 from model.deploy.firmware import size_report
 from model.deploy.verify import Expected, check_result
 
 FRAME_CYCLES = config.CPU_HZ * config.STEP_MS // 1000  # one 20 ms frame of audio at 64 MHz
+QUANTUM_CYCLES = round(QUANTUM_S * config.CPU_HZ)  # Renode's DWT step (kws.resource sets the quantum)
+
+
+def _dwt_step() -> int:
+    """Cycles per step of the DWT the suite reads: 1 on the Unicorn backend (exact); one time
+    quantum under renode-test (Renode's CYCCNT follows virtual time, README "Renode"), where a
+    timed interval reads up to one step off its exact count and a short stage can read 0."""
+    keywords = BuiltIn().get_variable_value("${RENODEKEYWORDS}") or ""
+    return 1 if keywords.endswith("unicorn.resource") else QUANTUM_CYCLES
 
 
 def _fields(line: str, record: str) -> dict[str, str]:
@@ -148,10 +158,12 @@ class KwsLibrary:
         fields = _fields(line, "profile")
         stage, worst = fields["stage"], int(fields["max"])
         per = int(_fields(boot, "boot").get("stride", 1)) if stage == "pre" else 1
+        step = _dwt_step()
         logger.info(f"{stage}: min {int(fields['min']):,} avg {int(fields['avg']):,} max {worst:,} cycles / {per}")
-        if not 0 < int(fields["min"]) <= worst:
+        least = int(fields["min"])
+        if worst <= 0 or least > worst or (step == 1 and least <= 0):
             raise AssertionError(f"{stage}: implausible cycle figures {fields} (is the DWT counting?)")
-        if worst > budget[stage] * per:
+        if worst > budget[stage] * per + step - 1:
             raise AssertionError(
                 f"{stage}: worst case {worst:,} cycles per {per} exceeds the budget of {budget[stage]:,} each"
             )

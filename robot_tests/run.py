@@ -76,12 +76,28 @@ def board_command(suites: Path, out: Path, passthrough: list[str]) -> list[str]:
     ]
 
 
-def renode_command(renode_test: str, suites: list[Path], out: Path, processes: int, variables: list[str]) -> list[str]:
-    """renode-test injects its own keywords as ${RENODEKEYWORDS} and skips non_critical failures."""
+def renode_command(
+    renode_test: str, suites: list[Path], out: Path, processes: int, variables: list[str], tests: list[str] = ()
+) -> list[str]:
+    """renode-test injects its own keywords as ${RENODEKEYWORDS} and skips non_critical failures;
+    its --fixture runs the tests whose name contains the given one."""
     command = [renode_test, "-j", str(processes), "--results-dir", str(out)]
     for variable in variables:
         command += ["--variable", variable]
+    for test in tests:
+        command += ["--fixture", test]
     return command + [str(s) for s in suites]
+
+
+def renode_env(out: Path) -> dict[str, str]:
+    """renode-test's environment. Its Python imports the suites' libraries (KwsLibrary: this
+    repository's packages and kwsrobot, so it needs this project's requirements), and Renode gets a
+    private TMPDIR: at start-up it deletes every renode-* folder in its temporary directory that
+    no live Renode owns."""
+    tmp = out / "renode-tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    paths = [str(ROBOT_TESTS), str(ROBOT_TESTS.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def summary(out: Path, backend: str) -> str:
@@ -166,12 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     elif board:
         command = board_command(out / "suites", out, passthrough)
     else:
-        if args.test:
-            print("run.py: --test is not supported with --backend renode", file=sys.stderr)
+        if len(args.test) > 1:
+            print("run.py: --test: renode-test takes one test name (its --fixture)", file=sys.stderr)
             return 2
-        command = renode_command(renode_test, suites, out, args.processes, args.variable)
+        command = renode_command(renode_test, suites, out, args.processes, args.variable, args.test)
+    env = renode_env(out) if args.backend == "renode" else None
     # pabot keeps its .pabotsuitenames in the working directory: keep it out of the source tree
-    code = subprocess.run(command, cwd=out, check=False).returncode
+    code = subprocess.run(command, cwd=out, check=False, env=env).returncode
     print(summary(out, args.backend))
     return code
 

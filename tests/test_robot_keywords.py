@@ -76,7 +76,7 @@ def test_write_line_to_uart(firmware: Path) -> None:
 
 
 def test_platform_descriptions_add_up() -> None:
-    assert parse_platform(OVERLAY.read_text(), "overlay").dwt_hz == CPU_HZ
+    assert parse_platform(OVERLAY.read_text(), "overlay").dwt_hz == CPU_HZ  # its sysbus init of Tags included
     words = split_command(f"machine LoadPlatformDescriptionFromString {DWT_INLINE}")
     assert words[:2] == ["machine", "LoadPlatformDescriptionFromString"] and "Miscellaneous.DWT" in words[2]
     inline = parse_platform("dwt: Miscellaneous.DWT @ sysbus 0xE0001000 { frequency: 64000000 }", "s")
@@ -96,6 +96,7 @@ def test_platform_descriptions_add_up() -> None:
         ('using "platforms/cpus/stm32f4.repl"', "models only platforms/cpus/nrf52840.repl"),
         ("dwt: Miscellaneous.DWT @ sysbus 0xE0002000\n    frequency: 64000000", "the DWT is at 0xE0001000"),
         ("led: Miscellaneous.LED @ gpio0 13", "does not model"),
+        ("sysbus:\n    init:\n        ApplySVD @https://example.org/x.svd", "does not model 'ApplySVD"),
     ],
 )
 def test_unmodelled_platforms_are_refused(text: str, reason: str) -> None:

@@ -59,17 +59,24 @@ static inline int32_t kws_smladx(uint32_t a, uint32_t b, int32_t acc) { return _
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb((int32_t)a, (int32_t)b, acc); }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb((int32_t)a, (int32_t)b, acc); }
 static inline uint32_t kws_smuad(uint32_t a, uint32_t b) { return (uint32_t)__smuad((int32_t)a, (int32_t)b); }
-/* Lane-wise max and min: SSUB16 sets the GE flags SEL then reads, in one asm so nothing comes between. */
+/*
+ * Lane-wise signed a > b in the GE flags, then SEL, in one asm so nothing comes between: UADD16 of
+ * a ^ 0x8000 (signed order as unsigned order) and ~(b ^ 0x8000) carries out of a lane exactly when
+ * a > b there.  Not SSUB16 + SEL: Renode 1.15.1's core sets SSUB16's GE flags from signed overflow
+ * instead of the sign of the difference, so SEL picked the wrong lanes there; UADD16's carry is
+ * the same in Renode, the Unicorn backend and the chip.
+ */
+#define KWS_BIAS16 0x80008000u
 static inline uint32_t kws_max16(uint32_t a, uint32_t b)
 {
     uint32_t r;
-    __asm("ssub16 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    __asm("uadd16 %0, %1, %2\n\tsel %0, %3, %4" : "=&r"(r) : "r"(a ^ KWS_BIAS16), "r"(b ^ ~KWS_BIAS16), "r"(a), "r"(b) : "cc");
     return r;
 }
 static inline uint32_t kws_min16(uint32_t a, uint32_t b)
 {
     uint32_t r;
-    __asm("ssub16 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    __asm("uadd16 %0, %1, %2\n\tsel %0, %4, %3" : "=&r"(r) : "r"(a ^ KWS_BIAS16), "r"(b ^ ~KWS_BIAS16), "r"(a), "r"(b) : "cc");
     return r;
 }
 #else
