@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,28 @@ def test_input_quantization_rounds_half_away_from_zero():
     np.testing.assert_array_equal(q.quantize(np.array([0, 1, 255, 300])), [-128, -127, 127, 127])
     half = InputQuantization("int8", scale=20 / 256, zero_point=0)  # f / 2: odd f are ties
     np.testing.assert_array_equal(half.quantize(np.array([1, 3, 5])), [1, 2, 3])
+
+
+def _contract_int8(feature: int, scale: float, zero_point: int) -> int:
+    """README's input contract computed apart from model.deploy.quantization: the float64 value
+    (feature · 10/256) / scale, rounded half away from zero exactly (Fractions, no float tricks),
+    plus the zero point, clamped to int8."""
+    x = Fraction(float(feature * 10 / 256) / float(scale))
+    whole, rest = divmod(abs(x), 1)
+    magnitude = whole + (1 if rest >= Fraction(1, 2) else 0)
+    q = (magnitude if x >= 0 else -magnitude) + zero_point
+    return max(-128, min(127, int(q)))
+
+
+@pytest.mark.parametrize("scale", [10 / 256, 20 / 256, 0.1017, 0.0390625 * 3, 0.2378])
+def test_input_quantization_equals_the_contract_for_every_uint16(scale):
+    """Every uint16 feature, against an independent computation of the contract, at the export's
+    typical scale (~0.1017), an identity scale, a scale with exact ties and others."""
+    scale = float(np.float32(scale))  # scales come from a flatbuffer, as float32
+    q = InputQuantization("int8", scale=scale, zero_point=-128)
+    features = np.arange(UINT16_VALUES)
+    expected = np.array([_contract_int8(int(f), scale, -128) for f in features], dtype=np.int8)
+    np.testing.assert_array_equal(q.quantize(features), expected)
 
 
 def test_export_cli_missing_checkpoint(tmp_path):
