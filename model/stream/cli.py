@@ -6,8 +6,9 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction, parser_class: type) -> None:
-    from model.stream import make
+    from model.stream import evaluate, make
 
     stream = subparsers.add_parser("stream", help="keyword detection on long streams")
     commands = stream.add_subparsers(dest="stream_command", required=True, metavar="COMMAND", parser_class=parser_class)
     make.register(commands)
+    evaluate.register(commands)
