@@ -43,3 +43,17 @@ def test_host_and_firmware_hear_the_same(build: dict, tmp_path: Path) -> None:
     assert host[-1].t_ms > SECONDS * 1000 - 10_000
     assert list(firmware.heard) == host
     assert HostEngine(build["model"], engine="tflm").heard(pcm) == host
+
+
+def test_table4_gives_a_label_per_word_and_trial(build: dict, capsys) -> None:
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    args = ["stream", "table4", "--data", build["data"], "--model", str(build["model"]), "--json"]
+    assert cli.main(args) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert len(table["trials"]) == 3 and len({t["speaker"] for t in table["trials"]}) == 3
+    for trial in table["trials"]:
+        assert len(trial["detected"]) == 10 and set(trial["detected"]) <= {"yes", "no", "-"}
+    assert sum(t["detected"][0] == "yes" for t in table["trials"]) >= 1, "no trial hears its first yes"

@@ -6,9 +6,10 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction, parser_class: type) -> None:
-    from model.stream import evaluate, make
+    from model.stream import evaluate, make, table4
 
     stream = subparsers.add_parser("stream", help="keyword detection on long streams")
     commands = stream.add_subparsers(dest="stream_command", required=True, metavar="COMMAND", parser_class=parser_class)
     make.register(commands)
     evaluate.register(commands)
+    table4.register(commands)

@@ -132,7 +132,7 @@ def plan_layout(
     return Layout(tuple(clips), tuple(starts), samples)
 
 
-def _noise(dataset, samples: int, rng: np.random.Generator) -> tuple[str, np.ndarray]:
+def noise_bed(dataset, samples: int, rng: np.random.Generator) -> tuple[str, np.ndarray]:
     """A background recording looped from a seeded start, float64 at unit RMS, and its name."""
     folder = Path(dataset.root) / config.BACKGROUND_NOISE_DIR
     names = sorted(p.name for p in folder.glob("*.wav"))
@@ -163,6 +163,6 @@ def render(
     name = None
     if snr_db is not None:
         reference = float(np.median(loudness)) if loudness else 1000.0 * gain
-        name, noise = _noise(dataset, layout.samples, rng)
+        name, noise = noise_bed(dataset, layout.samples, rng)
         audio += noise * reference * 10 ** (-snr_db / 20)
     return np.clip(np.round(audio), -32768, 32767).astype(np.int16), tuple(planted), name
