@@ -80,3 +80,13 @@ positive_int = int_range(1)
 non_negative_int = int_range(0)
 threads = int_range(1, 256)
 percent = int_range(0, 100)
+
+
+def snr_db(text: str) -> float | None:
+    """A signal-to-noise ratio in dB between -20 and 100, or ``clean`` (no noise): None."""
+    if text.strip().lower() == "clean":
+        return None
+    value = _number(text, float)
+    if not -20 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be 'clean' or a number of dB in [-20, 100], got {value:g}")
+    return value

@@ -19,7 +19,6 @@ ${KWS_RESOURCES}        ${CURDIR}/resources
 ${RENODEKEYWORDS}       ${KWS_RESOURCES}/unicorn.resource
 # float32 paces 25 frames per PDM block: its first profile window (50 inferences) ends 25 s after boot
 ${PROFILE_TIMEOUT}      60
-${KEYWORD_TIMEOUT}      4
 
 
 *** Test Cases ***
@@ -48,32 +47,39 @@ Stage Cycles Should Stay Within Budget
     END
     The Emulator Should Not Have Warned
 
-Stream Should Report Each Keyword At Its Position
-    [Documentation]    A stream with known keyword positions: each is heard, with the right label, within
-    ...    ±500 ms of its position, and nothing else is heard as a keyword up to the end. A firmware
-    ...    that says it cannot keep real time (realtime=0) loses audio, so positions mean nothing: skipped.
+Stream Should Be Heard As The Host Engine Hears It
+    [Documentation]    Keywords and other words of the test split at 10 dB SNR, drawn by a seed and not
+    ...    chosen by what the model hears (kwsrobot/streams.py): the firmware's heard lines (label, score,
+    ...    time) are exactly the host engine's (C frontend, the model, the firmware's recognizer), and
+    ...    nothing more is heard. A firmware that says it cannot keep real time (realtime=0) loses audio,
+    ...    so its lines cannot be the host's: skipped.
     ${stream}    ${boot}=    Keyword Stream Paced Like The Firmware
-    Skip Unless The Firmware Keeps Real Time    ${boot}
+    Skip Unless The Firmware Keeps Real Time    ${boot}    its heard lines cannot be the host engine's
     Boot The Firmware With Audio    ${stream.file}
-    FOR    ${planted}    IN    @{stream.keywords}
-        ${heard}=    Next Keyword Heard    ${KEYWORD_TIMEOUT}
-        Heard Line Should Be The Keyword    ${heard.line}    ${planted}
-    END
-    ${left}=    Seconds Left In The Stream    ${stream}    ${heard.timestamp}
-    No Keyword Should Be Heard Within    ${left}
+    Heard Lines Should Equal The Host Engine's    ${stream}
     The Emulator Should Not Have Warned
+
+Stream Detection Should Meet The Variant's Thresholds
+    [Documentation]    Hit rate per keyword, wrong-label rate and false accepts per hour of the variant on
+    ...    the test split's keyword stream and a 5-minute keyword-free stream, at the SNR and against the
+    ...    thresholds variants.json records (issue 12's goals), computed by the host engine, whose heard
+    ...    lines the test above holds equal to the firmware's. non_critical until a model meets them:
+    ...    the figures are in the log either way.
+    [Tags]    non_critical
+    ${boot}=    Pace Of The Firmware
+    Detection Should Meet The Thresholds    ${boot}
 
 Stream Should Keep Real Time
     [Documentation]    No PDM block is dropped while streaming: the firmware says it keeps real time
-    ...    (realtime=1), the heard line of the stream's last keyword counts no dropped block since the
-    ...    stream began, and the worst busy time of a block since reset (its whole handling, UART
-    ...    lines included; the profile report after that keyword) is below one block's cycles.
+    ...    (realtime=1), the stream's last heard line counts no dropped block since the stream began,
+    ...    and the worst busy time of a block since reset (its whole handling, UART lines included;
+    ...    the profile report after it) is below one block's cycles.
     ...    A firmware that says at boot it cannot keep up (the int8 reference kernels) is skipped with
     ...    its figures.
     ${stream}    ${boot}=    Keyword Stream Paced Like The Firmware
     Skip Unless The Firmware Keeps Real Time    ${boot}
     Boot The Firmware With Audio    ${stream.file}
-    ${last}=    Heard Line Of The Last Keyword    ${stream}
+    ${last}=    Heard Lines Should Equal The Host Engine's    ${stream}
     No Block Should Be Dropped    ${last}
     ${busy}=    Profile Line Of    busy    ${PROFILE_TIMEOUT}
     Busy Time Should Fit One Block    ${boot}    ${busy}

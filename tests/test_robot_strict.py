@@ -50,28 +50,28 @@ Test Teardown       Test Teardown
 *** Test Cases ***
 Quiet Stream Passes The Negative Wait
     Boot The Firmware With Audio    ${AUDIO}/quiet.s16le
-    No Keyword Should Be Heard Within    1
+    No Heard Line Should Come Within    1
     The Emulator Should Not Have Warned
 
 A Keyword Fails The Negative Wait
     Boot The Firmware With Audio    ${AUDIO}/keyword.s16le
-    No Keyword Should Be Heard Within    1
+    No Heard Line Should Come Within    1
 
 A Fault Fails The Negative Wait
     Boot The Firmware With Audio    ${AUDIO}/fault.s16le
-    No Keyword Should Be Heard Within    1
+    No Heard Line Should Come Within    1
 
 A Fault Fails A Wait At Once
     Boot The Firmware With Audio    ${AUDIO}/fault.s16le
-    Next Keyword Heard    5
+    Wait For Firmware Line    ^heard    5
 
 A Flash Store Fails
     Boot The Firmware With Audio    ${AUDIO}/flash.s16le
-    No Keyword Should Be Heard Within    1
+    No Heard Line Should Come Within    1
 
 An Unmodelled Register Fails
     Boot The Firmware With Audio    ${AUDIO}/register.s16le
-    Next Keyword Heard    5
+    Wait For Firmware Line    ^heard    5
 """
 
 

@@ -54,6 +54,14 @@ from model.pipeline.records import (
 ROBOT_SCRIPT = config.ROOT / "robot_tests" / "run.py"
 #: Repeats of the batch-1 forward pass timed for the CPU latency.
 LATENCY_REPEATS = 200
+#: What every variant must reach on test-split streams at 10 dB SNR (issue 12's acceptance), written
+#: into variants.json for the Robot suites' stream detection test.
+STREAM_THRESHOLDS = {
+    "snr_db": 10.0,
+    "min_hit_rate": 0.9,
+    "max_wrong_label_rate": 0.02,
+    "max_false_accepts_per_hour": 2.0,
+}
 #: What a firmware build is made of besides the model: its C sources and the code generator.
 DEPLOY = config.ROOT / "model" / "deploy"
 FIRMWARE_SOURCES = (
@@ -283,6 +291,7 @@ def firmware_stage(job: Job) -> dict:
                 "kernels": v.kernels,
                 "model": f"models/{v.dtype}.tflite",
                 "dir": f"firmware/{v.name}",
+                "stream_thresholds": STREAM_THRESHOLDS,
             }
             for v in built
         ],

@@ -62,13 +62,16 @@ def load_library(build: Path | None = None) -> ctypes.CDLL:
 
 
 class Recognizer:
-    """One RecognizeCommands state with the firmware's default configuration for ``classes`` classes."""
+    """One RecognizeCommands state with the firmware's default configuration for ``classes`` classes
+    (``threshold`` instead of its detection threshold when given)."""
 
-    def __init__(self, library: ctypes.CDLL, classes: int = len(config.LABELS)) -> None:
+    def __init__(self, library: ctypes.CDLL, classes: int = len(config.LABELS), threshold: int | None = None) -> None:
         self.library = library
         self.classes = classes
         self.state = ctypes.create_string_buffer(library.kws_recognizer_state_size())
         cfg = library.kws_recognizer_default_config(classes)
+        if threshold is not None:
+            cfg.detection_threshold = threshold
         if library.kws_recognizer_init(self.state, ctypes.byref(cfg)) != 0:
             raise ValueError(f"kws_recognizer_init refused the default configuration for {classes} classes")
 

@@ -20,6 +20,7 @@ class Variant:
     kernels: str
     model: Path  # the .tflite it was built from
     dir: Path  # kws.elf, kws.map, size.json
+    stream_thresholds: dict | None = None  # snr_db, min_hit_rate, max_wrong_label_rate, max_false_accepts_per_hour
 
     @property
     def elf(self) -> Path:
@@ -67,6 +68,7 @@ def read_build(root: str | Path) -> Build:
                 kernels=str(v["kernels"]),
                 model=root / v["model"],
                 dir=root / v["dir"],
+                stream_thresholds=v.get("stream_thresholds"),
             )
             for v in spec["variants"]
         )

@@ -1,0 +1,65 @@
+"""Speed of the host engine of ``kws stream eval`` (C frontend over the stream, the model per
+window, the firmware's recognizer), in CPU seconds of this process on one core, per stage.
+
+The stream is the first of a ``kws stream make`` directory (or 60 s of its first stream with
+``--seconds``); each stage is timed over a few rounds and the best counts (least disturbed by
+the rest of the machine). Goal (issue 12): at least 200x real time.
+
+    .venv/bin/python benchmarks/bench_stream.py --streams DIR --model MODEL.tflite [--engine c|tflm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+ROUNDS = 3
+
+
+def best(function, rounds: int = ROUNDS) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.process_time()
+        function()
+        times.append(time.process_time() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--streams", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--engine", default="c", choices=("c", "tflm"))
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+
+    from model.data.audio import read_wav
+    from model.data.features import microfrontend
+    from model.stream.engine import HostEngine
+
+    spec = json.loads((Path(args.streams) / "streams.json").read_text())["streams"][0]
+    pcm = read_wav(Path(args.streams) / spec["file"])[: round(args.seconds * 16000)]
+    audio_s = pcm.size / 16000
+    engine = HostEngine(Path(args.model), engine=args.engine)
+    scores = engine.scores(pcm)
+    stages = {
+        "frontend": best(lambda: microfrontend(pcm)),
+        "frontend + model": best(lambda: engine.scores(pcm)),
+        "recognizer": best(lambda: engine.recognize(scores)),
+    }
+    total = stages["frontend + model"] + stages["recognizer"]
+    print(f"{audio_s:g} s of audio, {len(scores)} windows, model on {args.engine}, one core, best of {ROUNDS}:")
+    for name, seconds in stages.items():
+        print(f"  {name}: {seconds:.3f} CPU s ({audio_s / seconds:.0f}x real time)")
+    print(
+        f"  host engine: {total:.3f} CPU s = {audio_s / total:.0f}x real time, "
+        f"{1e6 * stages['frontend + model'] / len(scores):.0f} us per window"
+    )
+
+
+if __name__ == "__main__":
+    main()

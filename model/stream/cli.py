@@ -1,0 +1,15 @@
+"""``kws stream``: long streams with ground truth (``make``) and detection measured on them (``eval``)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction, parser_class: type) -> None:
+    from model.stream import evaluate, make, table4
+
+    stream = subparsers.add_parser("stream", help="keyword detection on long streams")
+    commands = stream.add_subparsers(dest="stream_command", required=True, metavar="COMMAND", parser_class=parser_class)
+    make.register(commands)
+    evaluate.register(commands)
+    table4.register(commands)
