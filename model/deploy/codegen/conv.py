@@ -1,7 +1,8 @@
 """CONV_2D (and the convolution DEPTHWISE_CONV_2D shares): NHWC, batch 1, any stride, dilation
 and padding, fused activation; int8 (kws_conv2d_s8) or float32 (kws_conv2d_f32).
 
-int8 layers the Cortex-M4 kernel takes (a one-channel input, 8 taps wide, stride 2; see
+int4 filters (TFLite's INT4, packed two per byte) are stored packed for the reference kernels
+(``weights_int4``). int8 and int4 layers the Cortex-M4 kernel takes (a one-channel input, 8 taps wide, stride 2; see
 :mod:`model.deploy.codegen.m4_layout`) get a second, Cortex-M4 layout of their constants: input
 offsets folded into the biases, weights as SMLAD pairs, and the requantization shortcut where
 it is proven exact. When a FULLY_CONNECTED alone reads the output, the conv stores it blocked
@@ -152,7 +153,7 @@ def _int8(
     kernel: str,
     depthwise: bool,
 ) -> None:
-    g.check_type(op, w, "int8", "filter")
+    g.check_type(op, w, ("int8", "int4"), "filter")
     if b is not None:
         g.check_type(op, b, "int32", "bias")
     s_in, zp_in = g.qparams(op, x)
@@ -167,15 +168,15 @@ def _int8(
     if clamp is None:
         raise g.fail(op, f"fused activation {op.options['activation']} is not supported")
     weights = np.asarray(w.data, np.int64)
-    reference = (
-        f"{{{c_geometry(geo)}, {-zp_in}, {zp_out}, {clamp[0]}, {clamp[1]}, "
-        f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift, NULL, 0, 0, 0}}"
-    )
     fast = _m4(g, op, geo, weights, bias, mults, (zp_in, zp_out), clamp, depthwise, y)
     only = None if fast is None else "reference"  # with a fast layout, the reference data is reference-only
     g.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]), only)
     g.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]), only)
-    g.array(f"{prefix}_weights", "int8_t", weights, only)
+    int4 = g.weights(f"{prefix}_weights", w, only)
+    reference = (
+        f"{{{c_geometry(geo)}, {-zp_in}, {zp_out}, {clamp[0]}, {clamp[1]}, "
+        f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift, NULL, 0, 0, 0, {int4}}}"
+    )
     g.array(f"{prefix}_bias", "int32_t", bias, only)
     params = reference if fast is None else {"reference": reference, "cortex_m4": fast[0]}
     scratch = {} if fast is None else {"cortex_m4": fast[1]}
@@ -222,6 +223,6 @@ def _m4(
     rows = m4_layout.scratch_rows(geo)
     init = (
         f"{{{c_geometry(geo)}, {-zp_in}, {zp_out}, {clamp[0]}, {clamp[1]}, {prefix}_weights, NULL, NULL, NULL, "
-        f"(int32_t *)(arena + {{scratch}}), {rows}, {int(blocked)}, {int(requant is not None)}}}"
+        f"(int32_t *)(arena + {{scratch}}), {rows}, {int(blocked)}, {int(requant is not None)}, 0}}"
     )
     return init, rows * m4_layout.STRIP_WORDS * 4

@@ -127,5 +127,22 @@ def fc_interleave(weights: np.ndarray) -> np.ndarray:
     return weights.reshape(out_depth // 4, 4, in_depth // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
 
 
+def fc_interleave_s4(weights: np.ndarray) -> np.ndarray:
+    """int4 values [out][in] → packed bytes, per group of 4 outputs and 4 inputs two words: in
+    the first, byte k holds row 0's input k in the low nibble and row 1's in the high nibble;
+    the second rows 2 and 3. Masked with 0xF0F0F0F0 as they stand and shifted left by 4 first,
+    each word gives two rows' weights as 16 * w bytes, in the places SXTB16 expects."""
+    out_depth, in_depth = weights.shape
+    blocks = (np.asarray(weights, np.int64) & 0xF).reshape(out_depth // 4, 2, 2, in_depth // 4, 4)
+    low, high = blocks[:, :, 0], blocks[:, :, 1]  # rows 0, 2 and rows 1, 3 of each group
+    packed = (low | (high << 4)).transpose(0, 2, 1, 3)  # [o/4][d/4][word][k]
+    return packed.reshape(-1).astype(np.uint8)
+
+
+def fc_s4_fits(in_depth: int) -> bool:
+    """The int4 fast path sums 16 * w * x, |w| <= 8, |x| <= 128, in int32: ``in_depth`` terms fit."""
+    return 16 * 8 * 128 * in_depth < 1 << 31
+
+
 def check_int32(values: np.ndarray) -> bool:
     return bool(((values >= -(1 << 31)) & (values <= _INT32_MAX)).all())
