@@ -112,6 +112,40 @@ def test_one_swapped_nibble_is_caught(int4_model, kernels, tmp_path, monkeypatch
         assert report["mismatches"], f"swapped nibble in array {n} not caught"
 
 
+def test_one_swapped_nibble_in_the_cortex_m4_conv_stream_is_caught(int4_model, tmp_path, monkeypatch) -> None:
+    """The fast conv's int32 stream holds one packed word per kernel row: one byte of it with
+    its nibbles swapped makes the comparison fail too."""
+    from model.deploy.codegen import m4_layout
+
+    real = m4_layout.conv_stream_s4
+
+    def swapped(weights: np.ndarray, *args) -> np.ndarray:
+        stream = real(weights, *args).copy()
+        c, k_h = weights.shape[:2]
+        words = stream.reshape(c, -1)[:, 4 : 4 + k_h].reshape(-1) & 0xFFFFFFFF
+        nibbles = unpack_int4((words[:, None] >> (8 * np.arange(4))).astype(np.uint8), 8 * words.size)
+        pairs = nibbles.reshape(-1, 2).astype(int)
+        i = int(np.argmax(np.abs(pairs[:, 0] - pairs[:, 1])))
+        word, byte = divmod(i, 4)
+        value = (int(words[word]) >> (8 * byte)) & 0xFF
+        new = int(words[word]) & ~(0xFF << (8 * byte)) | ((((value & 0xF) << 4) | (value >> 4)) << (8 * byte))
+        channel, row = divmod(word, k_h)
+        stream.reshape(c, -1)[channel, 4 + row] = new - (1 << 32) if new >= 1 << 31 else new
+        return stream
+
+    monkeypatch.setattr(config, "BUILD_DIR", tmp_path)
+    monkeypatch.setattr(m4_layout, "conv_stream_s4", swapped)
+    target = HostTarget(int4_model, "cortex_m4")
+    assert compare(target, int4_model, iter(clips(4, 100)))["mismatches"]
+
+
+def test_int4_weights_take_at_most_55_percent_of_int8s(tmp_path_factory, int4_model) -> None:
+    """The generated constants of the cortex_m4 set (weights, biases, requantization): the issue's goal."""
+    int8 = codegen.generate(exported(tmp_path_factory, 8, "int8")).weight_bytes["cortex_m4"]
+    int4 = codegen.generate(int4_model).weight_bytes["cortex_m4"]
+    assert int4 <= 0.55 * int8
+
+
 def _with_source(generated: codegen.Generated, source: str) -> codegen.Generated:
     from dataclasses import replace
 

@@ -1,13 +1,22 @@
 /*
  * kws_reference_ops.h - the portable int8 kernels as static inline functions: the reference set
  * wraps them, and optimised sets fall back on them for shapes their fast paths do not cover
- * (as TFLM's optimised kernels fall back on reference_integer_ops).
+ * (as TFLM's optimised kernels fall back on reference_integer_ops). The _s4 twins read int4
+ * weights packed two per byte (TFLite's INT4 order).
  */
 #ifndef KWS_REFERENCE_OPS_H
 #define KWS_REFERENCE_OPS_H
 
 #include "kws_fixedpoint.h"
 #include "kws_kernels.h"
+
+/* FULLY_CONNECTED output o of its int32 sum (bias included): requantized, offset, clamped. */
+static inline int8_t kws_fc_output(const kws_fc_s8_params *p, int32_t o, int32_t acc)
+{
+    const int32_t q = p->per_channel ? o : 0;
+    return (int8_t)kws_clamp(kws_requantize(acc, p->multiplier[q], p->shift[q]) + p->output_offset, p->act_min,
+                             p->act_max);
+}
 
 /* Filter element i: int8, or int4 packed two per byte (TFLite's INT4: element 2i in the low nibble). */
 static inline int32_t kws_ref_weight(const void *weights, int32_t i, int32_t int4)
@@ -54,14 +63,15 @@ static inline __attribute__((always_inline)) void kws_ref_conv_body(const kws_co
     }
 }
 
-/* One copy of the loops per weight type, so that the int8 loops keep their int8 loads. */
+/* int8 weights, and int4 packed two per byte: one copy of the loops each. */
 static inline void kws_ref_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
 {
-    if (p->weights_int4) {
-        kws_ref_conv_body(p, input, output, 1);
-    } else {
-        kws_ref_conv_body(p, input, output, 0);
-    }
+    kws_ref_conv_body(p, input, output, 0);
+}
+
+static inline void kws_ref_conv2d_s4(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_conv_body(p, input, output, 1);
 }
 
 static inline __attribute__((always_inline)) void kws_ref_depthwise_body(const kws_conv_s8_params *p, const int8_t *input,
@@ -100,14 +110,15 @@ static inline __attribute__((always_inline)) void kws_ref_depthwise_body(const k
     }
 }
 
-/* One copy of the loops per weight type, so that the int8 loops keep their int8 loads. */
+/* int8 weights, and int4 packed two per byte: one copy of the loops each. */
 static inline void kws_ref_depthwise_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
 {
-    if (p->weights_int4) {
-        kws_ref_depthwise_body(p, input, output, 1);
-    } else {
-        kws_ref_depthwise_body(p, input, output, 0);
-    }
+    kws_ref_depthwise_body(p, input, output, 0);
+}
+
+static inline void kws_ref_depthwise_conv2d_s4(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_depthwise_body(p, input, output, 1);
 }
 
 static inline __attribute__((always_inline)) void kws_ref_fc_body(const kws_fc_s8_params *p, const int8_t *input,
@@ -121,21 +132,20 @@ static inline __attribute__((always_inline)) void kws_ref_fc_body(const kws_fc_s
             for (int32_t d = 0; d < p->in_depth; ++d) {
                 acc += kws_ref_weight(p->weights, w + d, int4) * ((int32_t)in[d] + p->input_offset);
             }
-            const int32_t q = p->per_channel ? o : 0;
-            acc = kws_requantize(acc + p->bias[o], p->multiplier[q], p->shift[q]) + p->output_offset;
-            output[b * p->out_depth + o] = (int8_t)kws_clamp(acc, p->act_min, p->act_max);
+            output[b * p->out_depth + o] = kws_fc_output(p, o, acc + p->bias[o]);
         }
     }
 }
 
-/* One copy of the loops per weight type, so that the int8 loops keep their int8 loads. */
+/* int8 weights, and int4 packed two per byte: one copy of the loops each. */
 static inline void kws_ref_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output)
 {
-    if (p->weights_int4) {
-        kws_ref_fc_body(p, input, output, 1);
-    } else {
-        kws_ref_fc_body(p, input, output, 0);
-    }
+    kws_ref_fc_body(p, input, output, 0);
+}
+
+static inline void kws_ref_fully_connected_s4(const kws_fc_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_fc_body(p, input, output, 1);
 }
 
 #endif /* KWS_REFERENCE_OPS_H */

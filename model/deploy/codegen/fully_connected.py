@@ -1,7 +1,7 @@
 """FULLY_CONNECTED: 2-D weights, per-tensor or per-channel int8 (kws_fully_connected_s8) or
 float32 (kws_fully_connected_f32), fused activation.
 
-int4 weights (TFLite's INT4) stay packed two per byte for both kernel sets (``weights_int4``).
+int4 weights (TFLite's INT4) stay packed two per byte for both kernel sets (kws_fully_connected_s4).
 With the Cortex-M4 kernels, layers their fast path takes get their weights interleaved for it
 and the input offset folded into the biases; when the conv before stored its output blocked,
 the weight columns follow that order (:func:`model.codegen.conv.fc_consumer`).
@@ -67,21 +67,21 @@ def _int8(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y: 
     clamp = activation_range_q(op.options["activation"], s_out, zp_out)
     if clamp is None:
         raise g.fail(op, f"fused activation {op.options['activation']} is not supported")
-    int4 = _weights(g, op, x, w, bias, zp_in)
+    suffix = _weights(g, op, x, w, bias, zp_in)
     prefix = f"op{op.index}"
     g.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]))
     g.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]))
     init = (
         f"{{{', '.join(map(str, dims))}, {-zp_in}, {zp_out}, {clamp[0]}, {clamp[1]}, {int(wq.scale.size > 1)}, "
-        f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift, {int4}}}"
+        f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift}}"
     )
-    call = f"kws_fully_connected_s8(&{prefix}, {{in}}, {{out}});"
+    call = f"kws_fully_connected_{suffix}(&{prefix}, {{in}}, {{out}});"
     g.steps.append(Step(op, init, "kws_fc_s8_params", call, x.index, y.index))
 
 
 def _weights(g: Lowering, op: Operator, x: Tensor, w: Tensor, bias: np.ndarray, zp_in: int) -> str:
     """Weights and biases: shared by both kernel sets, or a Cortex-M4 layout beside the reference.
-    Returns the ``weights_int4`` flag: int4 weights stay packed two per byte in both layouts."""
+    Returns the kernels' suffix (s8, or s4: int4 weights stay packed two per byte in both layouts)."""
     prefix = f"op{op.index}"
     weights = np.asarray(w.data, np.int64)
     out_depth, in_depth = weights.shape
@@ -90,7 +90,7 @@ def _weights(g: Lowering, op: Operator, x: Tensor, w: Tensor, bias: np.ndarray, 
         return g.weights(f"{prefix}_weights", w)
     order = g.blocked.get(g.root(x.index))  # the conv before stored its output blocked
     m4 = weights if order is None else weights[:, order]
-    flag = g.weights(f"{prefix}_weights", w, "reference")
+    suffix = g.weights(f"{prefix}_weights", w, "reference")
     if int4:
         g.array(f"{prefix}_weights", "uint8_t", m4_layout.fc_interleave_s4(m4), "cortex_m4")
     else:
@@ -102,4 +102,4 @@ def _weights(g: Lowering, op: Operator, x: Tensor, w: Tensor, bias: np.ndarray, 
     if int4 and not m4_layout.fc_s4_fits(in_depth):
         raise g.fail(op, f"{in_depth} int4 inputs overflow the Cortex-M4 kernel's 16-fold sum")
     g.array(f"{prefix}_bias", "int32_t", folded, "cortex_m4")
-    return flag
+    return suffix

@@ -95,12 +95,12 @@ class Lowering:
 
     def weights(self, name: str, w: Tensor, kernels: str | None = None) -> str:
         """A filter as the reference kernels read it: int8 values, or an int4 tensor's packed bytes
-        (TFLite's order: element 2i in the low nibble); returns the params' ``weights_int4`` flag."""
+        (TFLite's order: element 2i in the low nibble); returns the kernels' suffix, s8 or s4."""
         if w.dtype == "int4":
             self.array(name, "uint8_t", w.packed, kernels)
-            return "1"
+            return "s4"
         self.array(name, "int8_t", np.asarray(w.data, np.int64), kernels)
-        return "0"
+        return "s8"
 
     def qparams(self, op: Operator, t: Tensor) -> tuple[float, int]:
         """Scale and zero point of a per-tensor quantized tensor."""

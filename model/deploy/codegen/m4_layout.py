@@ -49,6 +49,11 @@ def fits_doubled(bound: np.ndarray) -> bool:
     return bool((bound < 1 << 30).all())
 
 
+def fits_sixteenfold(bound: np.ndarray) -> bool:
+    """The int4 conv fast path accumulates 16 * acc in int32: every |acc| must stay below 2^27."""
+    return bool((bound < 1 << 27).all())
+
+
 def fast_requant(
     multipliers: list[int], shifts: list[int], zero_point: int, act: tuple[int, int], bound: np.ndarray
 ) -> list[tuple[int, int, int]] | None:
@@ -106,6 +111,26 @@ def conv_stream(
     tail = requant if requant is not None else [(m, s, 0) for m, s in zip(multipliers, shifts, strict=True)]
     start = np.repeat(2 * bias.reshape(-1, 1).astype(np.int64), 4, axis=1)
     return np.concatenate([start, pairs, np.array(tail, np.int64)], axis=1).reshape(-1)
+
+
+def conv_stream_s4(
+    weights: np.ndarray,
+    bias: np.ndarray,
+    multipliers: list[int],
+    shifts: list[int],
+    requant: list[tuple[int, int, int]] | None,
+) -> np.ndarray:
+    """:func:`conv_stream` for int4 weights (values in [-8, 7]): 16 * bias four times, one word per
+    kernel row, byte j = w_j | w_(j+4) << 4 (conv_1ch.h, kws_m4_s4_row), then the requantization
+    words. ``weights`` is (channels, k_h, 8)."""
+    c, k_h, k_w = weights.shape
+    nibbles = np.asarray(weights, np.int64).reshape(c, k_h, 2, k_w // 2) & 0xF
+    rows = nibbles[:, :, 0] | (nibbles[:, :, 1] << 4)  # (c, k_h, 4) bytes
+    words = (rows << (8 * np.arange(4))).sum(axis=-1)
+    words = np.where(words >= 1 << 31, words - (1 << 32), words)
+    tail = requant if requant is not None else [(m, s, 0) for m, s in zip(multipliers, shifts, strict=True)]
+    start = np.repeat(16 * bias.reshape(-1, 1).astype(np.int64), 4, axis=1)
+    return np.concatenate([start, words, np.array(tail, np.int64)], axis=1).reshape(-1)
 
 
 def blocked_order(out_h: int, out_w: int, out_c: int) -> np.ndarray:
