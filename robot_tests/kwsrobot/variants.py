@@ -20,6 +20,7 @@ class Variant:
     kernels: str
     model: Path  # the .tflite it was built from
     dir: Path  # kws.elf, kws.map, size.json
+    weights: str = ""  # the weights' type when it differs from dtype ("int4": TFLite INT4 filters)
 
     @property
     def elf(self) -> Path:
@@ -31,8 +32,8 @@ class Variant:
 
     @property
     def budget_key(self) -> str:
-        """What its stage cycles depend on: the arithmetic and the kernels."""
-        return f"{self.dtype}/{self.kernels}"
+        """What its stage cycles depend on: the arithmetic (the weights' type) and the kernels."""
+        return f"{self.weights or self.dtype}/{self.kernels}"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def read_build(root: str | Path) -> Build:
                 kernels=str(v["kernels"]),
                 model=root / v["model"],
                 dir=root / v["dir"],
+                weights=str(v.get("weights", "")),
             )
             for v in spec["variants"]
         )
