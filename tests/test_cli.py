@@ -122,6 +122,7 @@ def test_dataset_clip_longer_than_one_second_is_one_line(tmp_path):
         ("data synth --out O --per-word 0", "--per-word", "at least 1, got 0"),
         ("pipeline --out O --steps 10,", "--steps", "comma-separated"),
         ("pipeline --out O --variant-clips -1", "--variant-clips", "at least 0, got -1"),
+        ("export --checkpoint C --data D --out O --weight-bits 3", "--weight-bits", "must be 8 or 4, got '3'"),
     ],
 )
 def test_bad_option_values_stop_before_any_work(tmp_path, monkeypatch, capsys, argv, option, reason):
@@ -134,6 +135,15 @@ def test_bad_option_values_stop_before_any_work(tmp_path, monkeypatch, capsys, a
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and f"argument {option}: " in lines[0] and reason in lines[0], lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_int4_weights_of_a_float_model_are_refused(tmp_path, capsys):
+    from model.cli import main
+
+    code = main(["export", "--checkpoint", "C", "--data", "D", "--out", str(tmp_path / "m.tflite"), "--float",
+                 "--weight-bits", "4"])  # fmt: skip
+    assert code == 2 and "--weight-bits 4 needs an integer model" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 

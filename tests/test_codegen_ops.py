@@ -138,6 +138,68 @@ def test_fully_connected_shapes_and_quantization_are_checked() -> None:
         fully_connected.lower(lowering([x, wide, y], [op]), op, x, y)
 
 
+def _sxtb16_pairs(word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What SXTB16 and SXTB16 ROR #8 make of uint32 words: bytes (0, 2) and (1, 3), sign-extended."""
+    b = ((word[..., None] >> (8 * np.arange(4))) & 0xFF).astype(np.uint8).view(np.int8).astype(np.int64)
+    return b[..., [0, 2]], b[..., [1, 3]]
+
+
+def _unpack_like_the_m4(word: np.ndarray) -> np.ndarray:
+    """The Cortex-M4 int4 unpacking in numpy: bytes of (word << 4) & 0xF0F0F0F0 and of
+    word & 0xF0F0F0F0, each divided by 16, in the order the kernels' SXTB16s give them."""
+    lo = (word << 4) & 0xF0F0F0F0
+    hi = word & 0xF0F0F0F0
+    return np.stack([np.concatenate(_sxtb16_pairs(w), axis=-1) // 16 for w in (lo, hi)], axis=-2)
+
+
+def test_int4_fully_connected_is_packed_for_both_kernel_sets() -> None:
+    """int4 weights: TFLite's packing for the reference set, the two-words-per-block layout for
+    cortex_m4, whose unpacking (emulated here) gives each row's weights back; the _s4 kernel."""
+    from model.deploy.int4 import pack_int4
+
+    rng = np.random.default_rng(3)
+    values = rng.integers(-8, 8, (8, 12)).astype(np.int8)
+    w = Tensor(1, "w", values.shape, "int4", values, q(0.1), packed=pack_int4(values))
+    x, y = act(0, (1, 12)), act(2, (1, 8))
+    options = {"activation": "NONE", "weights_format": 0, "keep_num_dims": False}
+    op = Operator(0, OP.FULLY_CONNECTED, (0, 1, -1), (2,), options)
+    g = lowering([x, w, y], [op])
+    fully_connected.lower(g, op, x, y)
+    arrays = {a.kernels: a for a in g.arrays if a.name == "op0_weights"}
+    assert arrays["reference"].ctype == arrays["cortex_m4"].ctype == "uint8_t"
+    assert arrays["reference"].values.tolist() == pack_int4(values).tolist()
+    assert g.steps[0].call.startswith("kws_fully_connected_s4(")
+    words = arrays["cortex_m4"].values.astype(np.uint8).view("<u4").astype(np.int64)
+    # per [o/4][d/4] two words; each unpacks to (even row, odd row) x (w0, w2, w1, w3)
+    unpacked = _unpack_like_the_m4(words.reshape(2, 3, 2))  # [o/4][d/4][word][lo/hi][4]
+    order = [0, 2, 1, 3]
+    for o in range(8):
+        for d in range(12):
+            got = unpacked[o // 4, d // 4, (o % 4) // 2, o % 2, order.index(d % 4)]
+            assert got == values[o, d], (o, d)
+
+
+def test_int4_conv_stream_unpacks_to_the_pairs_of_the_int8_stream() -> None:
+    """conv_stream_s4's row words, unpacked as the kernel does, are the int8 stream's weight pair
+    words divided by 2 (16 · w against 2 · w), bias words 8 times theirs, the tail the same."""
+    from model.deploy.codegen import m4_layout
+
+    rng = np.random.default_rng(4)
+    weights = rng.integers(-8, 8, (3, 5, 8))
+    bias = rng.integers(-1000, 1000, 3)
+    tail = [(1 << 30, -3 - c, 0) for c in range(3)]
+    s8 = m4_layout.conv_stream(weights, bias, [], [], tail).reshape(3, -1)
+    s4 = m4_layout.conv_stream_s4(weights, bias, [], [], tail).reshape(3, -1)
+    assert (s4[:, :4] == 8 * s8[:, :4]).all() and (s4[:, -3:] == s8[:, -3:]).all()
+    rows = s4[:, 4:-3] & 0xFFFFFFFF  # (channels, k_h)
+    lo_e, lo_o = _sxtb16_pairs((rows << 4) & 0xF0F0F0F0)
+    hi_e, hi_o = _sxtb16_pairs(rows & 0xF0F0F0F0)
+    pair_words = np.stack([lo_e, lo_o, hi_e, hi_o], axis=-2)  # (c, k_h, 4 words, 2 halfwords) of 16 * w
+    e8 = s8[:, 4:-3].reshape(3, 5, 4) & 0xFFFFFFFF
+    halves = np.stack([e8 & 0xFFFF, e8 >> 16], axis=-1).astype(np.uint16).view(np.int16).astype(np.int64)
+    assert (pair_words == 8 * halves).all()
+
+
 def test_int8_softmax_constants_and_refusals() -> None:
     """TFLM's softmax: multiplier and shift of beta · input scale · 2^26, diff_min the largest
     difference whose exp is still representable; outputs at scale 1/256, zero point -128."""

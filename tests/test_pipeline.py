@@ -87,17 +87,18 @@ def test_stop_after_firmware_leaves_the_agreed_layout(prepared):
     assert stages == {"corpus.json", "features.json", "train.json", "export.json", "firmware.json"}
     for path in ("run/model.pt", "run/metrics.json", "run/report.md", "run/curves.png"):
         assert (out / path).is_file(), path
-    for model in ("int8", "float32"):
+    for model in ("int8", "float32", "int4"):
         assert (out / "models" / f"{model}.tflite").read_bytes()[4:8] == b"TFL3"
     listing = json.loads((out / "variants.json").read_text())
     assert listing["data"] == str((out / "corpus").resolve())
-    wanted = [("int8", "int8", "cortex_m4"), ("int8-ref", "int8", "reference"), ("float32", "float32", "reference")]
+    wanted = [("int8", "int8", "cortex_m4"), ("int8-ref", "int8", "reference"), ("float32", "float32", "reference"),
+              ("int4", "int8", "cortex_m4")]  # fmt: skip
     listed = [(v["name"], v["dtype"], v["kernels"]) for v in listing["variants"]]
     unbuilt = {v["name"]: v["reason"] for v in listing["unbuilt"]}
     # Every variant is either built and listed, or left out with the reason; int8 must build.
     assert [w for w in wanted if w[0] not in unbuilt] == listed and "int8" not in unbuilt, unbuilt
     for variant in listing["variants"]:
-        assert variant["model"] == f"models/{variant['dtype']}.tflite"
+        assert variant["model"] == f"models/{'int4' if variant['name'] == 'int4' else variant['dtype']}.tflite"
         assert variant["dir"] == f"firmware/{variant['name']}"
         size = json.loads((out / variant["dir"] / "size.json").read_text())
         assert 0 < size["flash_bytes"] < size["flash_limit"] and 0 < size["ram_bytes"] < size["ram_limit"]

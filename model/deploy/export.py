@@ -11,6 +11,9 @@ The TensorFlow graph reproduces PyTorch's semantics exactly rather than TF's own
 - A softmax ends the graph: the firmware's recognizer averages probabilities, and argmax (the
   accuracy) is unchanged.
 
+With ``--weight-bits 4`` the int8 model's conv and fully-connected filters are rewritten as TFLite
+INT4 tensors, two values per byte (:mod:`model.deploy.int4`); activations stay int8.
+
 The int8 model takes int8 input and gives int8 output; its input quantization is the contract of
 :mod:`model.deploy.quantization`. Accuracy on the test split is measured with ``tflite_micro`` (TFLM's
 reference kernels, the firmware's golden reference), next to PyTorch's.
@@ -28,6 +31,14 @@ import numpy as np
 
 from model import config
 from model.options import threads
+
+
+def weight_bits(text: str) -> int:
+    """--weight-bits: 8 or 4, the two widths TFLite stores integer filters in."""
+    if text not in ("8", "4"):
+        raise argparse.ArgumentTypeError(f"must be 8 or 4, got {text!r}")
+    return int(text)
+
 
 #: Representative examples the int8 converter calibrates activation ranges on.
 REPRESENTATIVE_SAMPLES = 500
@@ -137,10 +148,14 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from model.atomic import atomic_write_bytes
+    from model.deploy.int4 import int4_flatbuffer
+    from model.errors import BadInput
     from model.train.batches import DATA_SETTINGS, clean_splits, open_dataset
     from model.train.evaluate import predict
     from model.train.tinyconv import load_checkpoint
 
+    if args.float and args.weight_bits != 8:
+        raise BadInput(None, "--weight-bits 4 needs an integer model; drop --float")
     torch.set_num_threads(args.threads)
     checkpoint = Path(args.checkpoint)
     model, payload = load_checkpoint(checkpoint)
@@ -148,12 +163,15 @@ def run(args: argparse.Namespace) -> int:
     cache = Path(args.cache) if args.cache else checkpoint.parent / "features"
     splits = clean_splits(open_dataset(Path(args.data), settings), cache, progress=not args.json)
     flatbuffer = export_tflite(model, None if args.float else splits["train"].features)
+    if args.weight_bits == 4:
+        flatbuffer = int4_flatbuffer(flatbuffer)
     out = Path(args.out)
     atomic_write_bytes(out, flatbuffer)
     test = splits["test"]
     report: dict[str, Any] = {
         "model": str(out),
         "type": "float32" if args.float else "int8",
+        "weight_bits": 32 if args.float else args.weight_bits,
         "bytes": len(flatbuffer),
         "test_samples": len(test.labels),
         "accuracy": {
@@ -167,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         acc = report["accuracy"]
-        print(f"wrote {out} ({report['type']}, {len(flatbuffer):,} bytes)")
+        bits = " with int4 weights" if args.weight_bits == 4 else ""
+        print(f"wrote {out} ({report['type']}{bits}, {len(flatbuffer):,} bytes)")
         print(
             f"test accuracy on {report['test_samples']} clips: PyTorch {acc['pytorch']:.4f}, "
             f"tflite_micro {acc['tflite_micro']:.4f} ({100 * acc['difference']:+.2f} pp)"
@@ -186,6 +205,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", required=True, metavar="DIR", help="the dataset (Speech Commands layout)")
     parser.add_argument("--out", required=True, metavar="FILE.tflite", help="the flatbuffer to write")
     parser.add_argument("--float", action="store_true", help="float32 model instead of full-integer int8")
+    parser.add_argument(
+        "--weight-bits",
+        type=weight_bits,
+        default=8,
+        help="conv and fc weight bits of the integer model: 8, or 4 (TFLite INT4, packed) (default 8)",
+    )
     parser.add_argument("--cache", metavar="DIR", help="feature cache (default: features/ next to the checkpoint)")
     parser.add_argument("--threads", type=threads, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

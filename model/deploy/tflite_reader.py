@@ -1,7 +1,8 @@
 """The TFLite flatbuffers the code generator reads, through the classes generated from TFLite's
 ``schema.fbs`` by flatc (the ``tflite`` package ships them), without TensorFlow.
 
-Reads the tensors (shape, type, constant data, quantization), the operators of the one subgraph
+Reads the tensors (shape, type, constant data, quantization; INT4 constants unpacked to int8
+values, their packed bytes kept beside), the operators of the one subgraph
 (builtin code, inputs, outputs and the options of the ops the generator knows) and the model's
 inputs and outputs into plain dataclasses. Generated accessors trust the bytes they are given, so
 every count and offset is checked against the buffer first: anything malformed raises
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import tflite
 
+from model.deploy.int4 import pack_int4, unpack_int4
 from model.errors import BadInput
 
 
@@ -35,6 +37,9 @@ TENSOR_TYPES: dict[int, str] = {
 BUILTIN_OPS: dict[int, str] = _names(tflite.BuiltinOperator)
 ACTIVATIONS: dict[int, str] = _names(tflite.ActivationFunctionType)
 _PADDING: dict[int, str] = _names(tflite.Padding)
+#: TensorType.INT4: two values per byte (model.deploy.int4), read as int8 values
+INT4 = 17
+TENSOR_TYPES[INT4] = "int4"
 
 
 def op_name(code: int) -> str:
@@ -56,6 +61,7 @@ class Tensor:
     dtype: str
     data: np.ndarray | None  # constant contents (weights, biases, shapes), shaped; None for activations
     quantization: Quantization | None
+    packed: np.ndarray | None = None  # an int4 constant packed as TFLite stores it (uint8); data: its values
 
     @property
     def size(self) -> int:
@@ -63,6 +69,8 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
+        if self.dtype == "int4":
+            return (self.size + 1) // 2
         return self.size * np.dtype(self.dtype).itemsize
 
 
@@ -193,8 +201,13 @@ def _constant(model: tflite.Model, t: tflite.Tensor, index: int, dtype: str, c: 
     raw = c.array(buffer.DataAsNumpy())
     if raw.size == 0:
         return None
-    data = np.frombuffer(raw.tobytes(), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
     shape = tuple(int(d) for d in c.array(t.ShapeAsNumpy()))
+    if dtype == "int4":
+        count = int(np.prod(shape, dtype=np.int64))
+        if raw.size != (count + 1) // 2:
+            raise BadInput(c.path, f"tensor {index} has {raw.size} bytes for {count} int4 values")
+        return unpack_int4(raw, count).reshape(shape)
+    data = np.frombuffer(raw.tobytes(), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
     if data.size != int(np.prod(shape, dtype=np.int64)):
         raise BadInput(c.path, f"tensor {index} has {data.size} values for shape {list(shape)}")
     return data.reshape(shape)
@@ -223,7 +236,11 @@ def _tensors(model: tflite.Model, graph: tflite.SubGraph, c: _Checked) -> list[T
         dtype = TENSOR_TYPES[t.Type()]
         shape = tuple(int(d) for d in c.array(t.ShapeAsNumpy()))
         name = (t.Name() or b"").decode("utf-8", errors="replace")
-        tensors.append(Tensor(index, name, shape, dtype, _constant(model, t, index, dtype, c), _quantization(t, c)))
+        data = _constant(model, t, index, dtype, c)
+        tensor = Tensor(index, name, shape, dtype, data, _quantization(t, c))
+        if dtype == "int4" and data is not None:
+            tensor.packed = pack_int4(data)
+        tensors.append(tensor)
     return tensors
 
 

@@ -21,14 +21,20 @@ STAGES = ("corpus", "features", "train", "export", "firmware", "emulate", "robot
 @dataclass(frozen=True)
 class Variant:
     name: str
-    dtype: str  # "int8" or "float32": which exported model it runs
+    dtype: str  # "int8" or "float32": the model's activations (input, output)
     kernels: str  # firmware kernel set
+    model: str = ""  # the exported model it runs, OUT/models/<model>.tflite (default: dtype)
+
+    @property
+    def model_path(self) -> str:
+        return f"models/{self.model or self.dtype}.tflite"
 
 
 VARIANTS = (
     Variant("int8", "int8", "cortex_m4"),
     Variant("int8-ref", "int8", "reference"),
     Variant("float32", "float32", "reference"),
+    Variant("int4", "int8", "cortex_m4", "int4"),  # int8 activations, int4 weights (TFLite INT4)
 )
 
 

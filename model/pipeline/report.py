@@ -191,10 +191,10 @@ def _size(records: dict[str, dict]) -> list[Block]:
     rows = []
     for variant in VARIANTS:
         entry = firmware["info"]["variants"].get(variant.name, {})
-        weights = estimate["weight_bytes"][variant.dtype]
+        weights = estimate["weight_bytes"].get(variant.model or variant.dtype)  # no estimate for int4
         activations = estimate["activation_bytes"][variant.dtype]
-        tflite = models.get(variant.dtype, {}).get("bytes")
-        cells = [variant.name, f"{weights:,}", f"{tflite:,}" if tflite else ""]
+        tflite = models.get(variant.model or variant.dtype, {}).get("bytes")
+        cells = [variant.name, f"{weights:,}" if weights else "", f"{tflite:,}" if tflite else ""]
         if "size" in entry:
             size = entry["size"]
             cells += [

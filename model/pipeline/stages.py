@@ -216,11 +216,15 @@ def checkpoint_figures(checkpoint: Path) -> dict:
     }
 
 
+#: the models the export stage writes (OUT/models/<name>.tflite), int8 before the int4 made from it
+EXPORTED = ("int8", "float32", "int4")
+
+
 def export_stage(job: Job) -> dict:
     from model.train.evaluate import confusion_matrix, split_metrics
 
     checkpoint = job.out / "run" / "model.pt"
-    key = {"checkpoint": file_digest(checkpoint), "features": job.keys["features"]}
+    key = {"checkpoint": file_digest(checkpoint), "features": job.keys["features"], "models": list(EXPORTED)}
     job.keys["export"] = key
     info = cached(job.out, "export", key)
     if info is not None:
@@ -228,14 +232,18 @@ def export_stage(job: Job) -> dict:
         return info
     from model.atomic import atomic_write_bytes
     from model.deploy.export import export_tflite, tflm_predictions
+    from model.deploy.int4 import int4_flatbuffer
     from model.train.tinyconv import load_checkpoint
 
     start = time.perf_counter()
     model, _ = load_checkpoint(checkpoint)
     data = job.train_data
     info: dict[str, Any] = {"models": {}}
-    for dtype in ("int8", "float32"):
-        flatbuffer = export_tflite(model, data.train.features if dtype == "int8" else None)
+    for dtype in EXPORTED:
+        if dtype == "int4":  # the int8 model with its filters as TFLite INT4
+            flatbuffer = int4_flatbuffer((job.out / "models" / "int8.tflite").read_bytes())
+        else:
+            flatbuffer = export_tflite(model, data.train.features if dtype == "int8" else None)
         path = job.out / "models" / f"{dtype}.tflite"
         atomic_write_bytes(path, flatbuffer)
         confusion = confusion_matrix(data.test.labels, tflm_predictions(flatbuffer, data.test.features))
@@ -263,7 +271,7 @@ def firmware_stage(job: Job) -> dict:
     sources = sources_digest(FIRMWARE_SOURCES)
     variants: dict[str, dict] = {}
     for variant in VARIANTS:
-        model = job.out / "models" / f"{variant.dtype}.tflite"
+        model = job.out / variant.model_path
         directory = job.out / "firmware" / variant.name
         key = {"model": file_digest(model), "kernels": variant.kernels, "sources": sources}
         old = previous.get(variant.name, {})
@@ -289,7 +297,8 @@ def firmware_stage(job: Job) -> dict:
                 "name": v.name,
                 "dtype": v.dtype,
                 "kernels": v.kernels,
-                "model": f"models/{v.dtype}.tflite",
+                "model": v.model_path,
+                **({"weights": v.model} if v.model else {}),
                 "dir": f"firmware/{v.name}",
                 "stream_thresholds": STREAM_THRESHOLDS,
             }
@@ -333,7 +342,7 @@ def emulate_stage(job: Job) -> dict:
         say("emulate", f"{variant.name}: {len(clips)} test clips on {job.backend}")
         info["variants"][variant.name] = emulate_variant(
             job.out / "firmware" / variant.name / "kws.elf",
-            job.out / "models" / f"{variant.dtype}.tflite",
+            job.out / variant.model_path,
             dataset,
             clips,
             job.out / "emulate" / variant.name,

@@ -21,6 +21,7 @@ class Variant:
     model: Path  # the .tflite it was built from
     dir: Path  # kws.elf, kws.map, size.json
     stream_thresholds: dict | None = None  # snr_db, min_hit_rate, max_wrong_label_rate, max_false_accepts_per_hour
+    weights: str = ""  # the weights' type when it differs from dtype ("int4": TFLite INT4 filters)
 
     @property
     def elf(self) -> Path:
@@ -32,8 +33,8 @@ class Variant:
 
     @property
     def budget_key(self) -> str:
-        """What its stage cycles depend on: the arithmetic and the kernels."""
-        return f"{self.dtype}/{self.kernels}"
+        """What its stage cycles depend on: the arithmetic (the weights' type) and the kernels."""
+        return f"{self.weights or self.dtype}/{self.kernels}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def read_build(root: str | Path) -> Build:
                 model=root / v["model"],
                 dir=root / v["dir"],
                 stream_thresholds=v.get("stream_thresholds"),
+                weights=str(v.get("weights", "")),
             )
             for v in spec["variants"]
         )

@@ -170,6 +170,50 @@ static void kws_m4_window(const kws_conv_s8_params *p, const int32_t *x, int8_t 
     }
 }
 
+/*
+ * kws_m4_window with int4 weights: per kernel row one word, byte j = w_j | w_(j+4) << 4. Masked
+ * with 0xF0F0F0F0, shifted left by 4 first (w0..w3) and as it stands (w4..w7), its bytes are
+ * 16 * w, and SXTB16 / SXTB16 ROR #8 give the four pair words of the int8 stream, 8 times
+ * larger; the bias words are 16 * bias', so the sums are 16 * acc, and an exact shift right by
+ * 3 gives the 2 * acc the requantization takes (the generator bounds 16 * |acc| below 2^31).
+ */
+static inline void kws_m4_s4_row(uint32_t word, int32_t w[4])
+{
+    const uint32_t lo = (word << 4) & 0xf0f0f0f0u, hi = word & 0xf0f0f0f0u;
+    w[0] = kws_sxtb16((int32_t)lo);
+    w[1] = kws_sxtb16_ror8((int32_t)lo);
+    w[2] = kws_sxtb16((int32_t)hi);
+    w[3] = kws_sxtb16_ror8((int32_t)hi);
+}
+
+static void kws_m4_window_s4(const kws_conv_s8_params *p, const int32_t *x, int8_t *out)
+{
+    const kws_conv_geometry *g = &p->g;
+    const int32_t step = p->out_blocked ? 1 : g->out_c; /* between the block's 4 outputs */
+    const int32_t *w = (const int32_t *)p->weights;
+    for (int32_t c = 0; c < g->out_c; ++c, out += p->out_blocked ? 4 : 1) {
+        int32_t a0 = w[0], a1 = w[1], a2 = w[2], a3 = w[3], r[4];
+        w += 4;
+        const int32_t *xr = x;
+        for (int32_t ky = 0; ky < g->k_h; ++ky, xr += KWS_M4_STRIP_WORDS, ++w) {
+            kws_m4_s4_row((uint32_t)w[0], r);
+            a0 = kws_smlad(xr[1], r[1], kws_smlad(xr[0], r[0], a0));
+            a1 = kws_smlad(xr[3], r[1], kws_smlad(xr[2], r[0], a1));
+            a0 = kws_smlad(xr[5], r[3], kws_smlad(xr[4], r[2], a0));
+            a2 = kws_smlad(xr[5], r[1], kws_smlad(xr[4], r[0], a2));
+            a1 = kws_smlad(xr[7], r[3], kws_smlad(xr[6], r[2], a1));
+            a3 = kws_smlad(xr[7], r[1], kws_smlad(xr[6], r[0], a3));
+            a2 = kws_smlad(xr[9], r[3], kws_smlad(xr[8], r[2], a2));
+            a3 = kws_smlad(xr[11], r[3], kws_smlad(xr[10], r[2], a3));
+        }
+        out[0] = kws_m4_conv_out(p, w, a0 >> 3);
+        out[step] = kws_m4_conv_out(p, w, a1 >> 3);
+        out[2 * step] = kws_m4_conv_out(p, w, a2 >> 3);
+        out[3 * step] = kws_m4_conv_out(p, w, a3 >> 3);
+        w += 3;
+    }
+}
+
 #if defined(KWS_M4_ASM)
 #define KWS_M4_ASM_ROWS 10 /* kernel height of the assembly window (TinyConv's) */
 
@@ -181,68 +225,89 @@ static void kws_m4_window(const kws_conv_s8_params *p, const int32_t *x, int8_t 
  * doubled bias, SMMLAR / ASR / SSAT requantize them (requantize_m4.h), 4 STRBs store them.
  * Arguments: r0 window, r1 the channels' words, r2 output, r3 the end of the words.
  */
-__attribute__((naked)) static void kws_m4_window10(KWS_ASM_ARG const int32_t *x, KWS_ASM_ARG const int32_t *w,
-                                                  KWS_ASM_ARG int8_t *out, KWS_ASM_ARG const int32_t *w_end)
-{
-    __asm__ volatile(
-        "    push    {r2-r11, lr}\n" /* [sp] = out, [sp, #4] = w_end */
-        "1:  ldm     r1!, {r2-r5}\n"
-        "    .rept   10\n"
-        "    ldm     r1!, {r6-r9}\n"
-        "    ldm     r0!, {r10-r12, lr}\n"
-        "    smlad   r2, r10, r6, r2\n"
-        "    smlad   r2, r11, r7, r2\n"
-        "    smlad   r3, r12, r6, r3\n"
-        "    smlad   r3, lr, r7, r3\n"
-        "    ldm     r0!, {r10-r12, lr}\n"
-        "    smlad   r2, r10, r8, r2\n"
-        "    smlad   r2, r11, r9, r2\n"
-        "    smlad   r3, r12, r8, r3\n"
-        "    smlad   r3, lr, r9, r3\n"
-        "    smlad   r4, r10, r6, r4\n"
-        "    smlad   r4, r11, r7, r4\n"
-        "    smlad   r5, r12, r6, r5\n"
-        "    smlad   r5, lr, r7, r5\n"
-        "    ldm     r0!, {r10-r12, lr}\n"
-        "    smlad   r4, r10, r8, r4\n"
-        "    smlad   r4, r11, r9, r4\n"
-        "    smlad   r5, r12, r8, r5\n"
-        "    smlad   r5, lr, r9, r5\n"
-        "    .endr\n"
-        "    sub     r0, r0, #480\n" /* back to the window: 10 rows of 12 words */
-        "    ldm     r1!, {r6-r8}\n"  /* multiplier, k, exponent */
-        "    smmlar  r2, r2, r6, r7\n"
-        "    smmlar  r3, r3, r6, r7\n"
-        "    smmlar  r4, r4, r6, r7\n"
-        "    smmlar  r5, r5, r6, r7\n"
-        "    asr     r2, r2, r8\n"
-        "    asr     r3, r3, r8\n"
-        "    asr     r4, r4, r8\n"
-        "    asr     r5, r5, r8\n"
-        "    ssat    r2, #8, r2\n"
-        "    ssat    r3, #8, r3\n"
-        "    ssat    r4, #8, r4\n"
-        "    ssat    r5, #8, r5\n"
-        "    ldrd    r9, r10, [sp]\n"
-        "    strb    r2, [r9], #1\n"
-        "    strb    r3, [r9], #1\n"
-        "    strb    r4, [r9], #1\n"
-        "    strb    r5, [r9], #1\n"
-        "    str     r9, [sp]\n"
-        "    cmp     r1, r10\n"
-        "    bne     1b\n"
-        "    pop     {r2-r11, pc}\n");
-}
+#define KWS_M4_WINDOW10(NAME, LOAD_WEIGHTS, TO_DOUBLED)                                                                \
+    __attribute__((naked)) static void NAME(KWS_ASM_ARG const int32_t *x, KWS_ASM_ARG const int32_t *w,                \
+                                            KWS_ASM_ARG int8_t *out, KWS_ASM_ARG const int32_t *w_end)                 \
+    {                                                                                                                  \
+        __asm__ volatile(                                                                                              \
+            "    push    {r2-r11, lr}\n" /* [sp] = out, [sp, #4] = w_end */                                            \
+            "1:  ldm     r1!, {r2-r5}\n"                                                                               \
+            "    .rept   10\n"                                                                                         \
+        LOAD_WEIGHTS                                                                                                   \
+            "    ldm     r0!, {r10-r12, lr}\n"                                                                         \
+            "    smlad   r2, r10, r6, r2\n"                                                                            \
+            "    smlad   r2, r11, r7, r2\n"                                                                            \
+            "    smlad   r3, r12, r6, r3\n"                                                                            \
+            "    smlad   r3, lr, r7, r3\n"                                                                             \
+            "    ldm     r0!, {r10-r12, lr}\n"                                                                         \
+            "    smlad   r2, r10, r8, r2\n"                                                                            \
+            "    smlad   r2, r11, r9, r2\n"                                                                            \
+            "    smlad   r3, r12, r8, r3\n"                                                                            \
+            "    smlad   r3, lr, r9, r3\n"                                                                             \
+            "    smlad   r4, r10, r6, r4\n"                                                                            \
+            "    smlad   r4, r11, r7, r4\n"                                                                            \
+            "    smlad   r5, r12, r6, r5\n"                                                                            \
+            "    smlad   r5, lr, r7, r5\n"                                                                             \
+            "    ldm     r0!, {r10-r12, lr}\n"                                                                         \
+            "    smlad   r4, r10, r8, r4\n"                                                                            \
+            "    smlad   r4, r11, r9, r4\n"                                                                            \
+            "    smlad   r5, r12, r8, r5\n"                                                                            \
+            "    smlad   r5, lr, r9, r5\n"                                                                             \
+            "    .endr\n"                                                                                              \
+        TO_DOUBLED "    sub     r0, r0, #480\n" /* back to the window: 10 rows of 12 words */                          \
+            "    ldm     r1!, {r6-r8}\n"  /* multiplier, k, exponent */                                                \
+            "    smmlar  r2, r2, r6, r7\n"                                                                             \
+            "    smmlar  r3, r3, r6, r7\n"                                                                             \
+            "    smmlar  r4, r4, r6, r7\n"                                                                             \
+            "    smmlar  r5, r5, r6, r7\n"                                                                             \
+            "    asr     r2, r2, r8\n"                                                                                 \
+            "    asr     r3, r3, r8\n"                                                                                 \
+            "    asr     r4, r4, r8\n"                                                                                 \
+            "    asr     r5, r5, r8\n"                                                                                 \
+            "    ssat    r2, #8, r2\n"                                                                                 \
+            "    ssat    r3, #8, r3\n"                                                                                 \
+            "    ssat    r4, #8, r4\n"                                                                                 \
+            "    ssat    r5, #8, r5\n"                                                                                 \
+            "    ldrd    r9, r10, [sp]\n"                                                                              \
+            "    strb    r2, [r9], #1\n"                                                                               \
+            "    strb    r3, [r9], #1\n"                                                                               \
+            "    strb    r4, [r9], #1\n"                                                                               \
+            "    strb    r5, [r9], #1\n"                                                                               \
+            "    str     r9, [sp]\n"                                                                                   \
+            "    cmp     r1, r10\n"                                                                                    \
+            "    bne     1b\n"                                                                                         \
+            "    pop     {r2-r11, pc}\n");                                                                             \
+    }
+
+/* int8 weights: one LDM of the row's four pair words */
+KWS_M4_WINDOW10(kws_m4_window10, "    ldm     r1!, {r6-r9}\n", "")
+
+/* int4 weights: one word per row, unpacked in registers (kws_m4_s4_row); the sums are 16 * acc */
+KWS_M4_WINDOW10(kws_m4_window10_s4,
+                "    ldr     r9, [r1], #4\n"
+                "    lsl     r7, r9, #4\n"
+                "    and     r7, r7, #0xf0f0f0f0\n"
+                "    and     r9, r9, #0xf0f0f0f0\n"
+                "    sxtb16  r6, r7\n"
+                "    sxtb16  r7, r7, ror #8\n"
+                "    sxtb16  r8, r9\n"
+                "    sxtb16  r9, r9, ror #8\n",
+                "    asr     r2, r2, #3\n"
+                "    asr     r3, r3, #3\n"
+                "    asr     r4, r4, #3\n"
+                "    asr     r5, r5, #3\n")
 #endif
 
-static void kws_m4_conv_1ch(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+/* int4: the weights are the int4 stream (kws_kernels.h); a constant, so each caller keeps one window. */
+static inline __attribute__((always_inline)) void kws_m4_conv_1ch(const kws_conv_s8_params *p, const int8_t *input,
+                                                                  int8_t *output, const int int4)
 {
     const kws_conv_geometry *g = &p->g;
     const int32_t blocks = g->out_w / 4;
     const int32_t chunk = (p->scratch_rows - g->k_h) / g->stride_h + 1; /* output rows per strip chunk */
 #if defined(KWS_M4_ASM)
     const int use_asm = p->out_blocked && p->fast_requant && g->k_h == KWS_M4_ASM_ROWS;
-    const int32_t *w_end = (const int32_t *)p->weights + g->out_c * (4 + 4 * g->k_h + 3);
+    const int32_t *w_end = (const int32_t *)p->weights + g->out_c * (4 + (int4 ? 1 : 4) * g->k_h + 3);
 #endif
     for (int32_t b = 0; b < blocks; ++b) {
         for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += chunk) {
@@ -256,11 +321,12 @@ static void kws_m4_conv_1ch(const kws_conv_s8_params *p, const int8_t *input, in
                                              : output + (oy * g->out_w + 4 * b) * g->out_c;
 #if defined(KWS_M4_ASM)
                 if (use_asm) {
-                    kws_m4_window10(x, (const int32_t *)p->weights, out, w_end);
+                    (int4 ? kws_m4_window10_s4 : kws_m4_window10)(x, (const int32_t *)p->weights, out,
+                                                                             w_end);
                     continue;
                 }
 #endif
-                kws_m4_window(p, x, out);
+                (int4 ? kws_m4_window_s4 : kws_m4_window)(p, x, out);
             }
         }
     }

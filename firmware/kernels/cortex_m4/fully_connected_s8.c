@@ -69,13 +69,6 @@ static void kws_m4_fc4(const int8_t *in, const int32_t *w, int32_t n, int32_t ac
 }
 #endif
 
-static inline int8_t output_value(const kws_fc_s8_params *p, int32_t o, int32_t acc)
-{
-    const int32_t q = p->per_channel ? o : 0;
-    return (int8_t)kws_clamp(kws_requantize(acc, p->multiplier[q], p->shift[q]) + p->output_offset, p->act_min,
-                             p->act_max);
-}
-
 void kws_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output)
 {
     if (!kws_m4_fc_fast(p)) {
@@ -92,7 +85,7 @@ void kws_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8
                 kws_m4_fc4(in, (const int32_t *)p->weights + o / 4 * n, n, acc);
             }
             for (int32_t k = 0; k < 4; ++k) {
-                out[o + k] = output_value(p, o + k, acc[k]);
+                out[o + k] = kws_fc_output(p, o + k, acc[k]);
             }
         }
     }

@@ -57,6 +57,13 @@ typedef struct {
 void kws_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output);
 void kws_depthwise_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output);
 
+/* The same with int4 weights (int8 activations): reference layout packed two per byte as TFLite's
+   INT4 tensors (element 2i in the low nibble, 2i + 1 in the high one); cortex_m4 fast path:
+   16 * bias' 4 times, one word per kernel row (byte j = w_j | w_(j+4) << 4), then the
+   requantization words. */
+void kws_conv2d_s4(const kws_conv_s8_params *p, const int8_t *input, int8_t *output);
+void kws_depthwise_conv2d_s4(const kws_conv_s8_params *p, const int8_t *input, int8_t *output);
+
 typedef struct {
     kws_conv_geometry g;
     float act_min, act_max;
@@ -74,8 +81,11 @@ typedef struct {
     int32_t per_channel; /* multiplier/shift: one per output (1) or one for all (0) */
     /* int8 [out_depth][in_depth], bias the int32 bias. cortex_m4 fast path (kws_m4_fc_fast):
        per group of 4 outputs and 4 inputs the 4 rows' words in a row ([o/4][d/4][o%4][d%4]),
-       bias + input_offset * sum(weights[o]). */
-    const int8_t *weights;
+       bias + input_offset * sum(weights[o]). kws_fully_connected_s4: int4, the reference layout
+       TFLite's INT4 (two per byte, element 2i in the low nibble); the fast layout per group of 4
+       outputs and 4 inputs two words, byte k of the first = row 0's input k | row 1's << 4, the
+       second rows 2 and 3. */
+    const void *weights;
     const int32_t *bias;
     const int32_t *multiplier;
     const int32_t *shift;
@@ -85,6 +95,7 @@ typedef struct {
 static inline int kws_m4_fc_fast(const kws_fc_s8_params *p) { return p->in_depth % 4 == 0 && p->out_depth % 4 == 0; }
 
 void kws_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output);
+void kws_fully_connected_s4(const kws_fc_s8_params *p, const int8_t *input, int8_t *output);
 
 typedef struct {
     int32_t batches, in_depth, out_depth;

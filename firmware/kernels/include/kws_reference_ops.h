@@ -1,7 +1,8 @@
 /*
  * kws_reference_ops.h - the portable int8 kernels as static inline functions: the reference set
  * wraps them, and optimised sets fall back on them for shapes their fast paths do not cover
- * (as TFLM's optimised kernels fall back on reference_integer_ops).
+ * (as TFLM's optimised kernels fall back on reference_integer_ops). The _s4 twins read int4
+ * weights packed two per byte (TFLite's INT4 order).
  */
 #ifndef KWS_REFERENCE_OPS_H
 #define KWS_REFERENCE_OPS_H
@@ -9,10 +10,28 @@
 #include "kws_fixedpoint.h"
 #include "kws_kernels.h"
 
-static inline void kws_ref_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+/* FULLY_CONNECTED output o of its int32 sum (bias included): requantized, offset, clamped. */
+static inline int8_t kws_fc_output(const kws_fc_s8_params *p, int32_t o, int32_t acc)
+{
+    const int32_t q = p->per_channel ? o : 0;
+    return (int8_t)kws_clamp(kws_requantize(acc, p->multiplier[q], p->shift[q]) + p->output_offset, p->act_min,
+                             p->act_max);
+}
+
+/* Filter element i: int8, or int4 packed two per byte (TFLite's INT4: element 2i in the low nibble). */
+static inline int32_t kws_ref_weight(const void *weights, int32_t i, int32_t int4)
+{
+    if (!int4) {
+        return ((const int8_t *)weights)[i];
+    }
+    const uint8_t byte = ((const uint8_t *)weights)[i >> 1];
+    return (int32_t)(int8_t)(uint8_t)((i & 1) ? byte : (uint8_t)(byte << 4)) >> 4;
+}
+
+static inline __attribute__((always_inline)) void kws_ref_conv_body(const kws_conv_s8_params *p, const int8_t *input,
+                                                                   int8_t *output, const int32_t int4)
 {
     const kws_conv_geometry *g = &p->g;
-    const int8_t *weights = (const int8_t *)p->weights;
     for (int32_t oy = 0; oy < g->out_h; ++oy) {
         for (int32_t ox = 0; ox < g->out_w; ++ox) {
             const int32_t y0 = oy * g->stride_h - g->pad_top;
@@ -30,9 +49,10 @@ static inline void kws_ref_conv2d_s8(const kws_conv_s8_params *p, const int8_t *
                             continue;
                         }
                         const int8_t *in = input + (iy * g->in_w + ix) * g->in_c;
-                        const int8_t *w = weights + ((oc * g->k_h + ky) * g->k_w + kx) * g->in_c;
+                        const int32_t w = ((oc * g->k_h + ky) * g->k_w + kx) * g->in_c;
                         for (int32_t ic = 0; ic < g->in_c; ++ic) {
-                            acc += (int32_t)w[ic] * ((int32_t)in[ic] + p->input_offset);
+                            acc += kws_ref_weight(p->weights, w + ic, int4) *
+                                   ((int32_t)in[ic] + p->input_offset);
                         }
                     }
                 }
@@ -43,10 +63,21 @@ static inline void kws_ref_conv2d_s8(const kws_conv_s8_params *p, const int8_t *
     }
 }
 
-static inline void kws_ref_depthwise_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+/* int8 weights, and int4 packed two per byte: one copy of the loops each. */
+static inline void kws_ref_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_conv_body(p, input, output, 0);
+}
+
+static inline void kws_ref_conv2d_s4(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_conv_body(p, input, output, 1);
+}
+
+static inline __attribute__((always_inline)) void kws_ref_depthwise_body(const kws_conv_s8_params *p, const int8_t *input,
+                                                                   int8_t *output, const int32_t int4)
 {
     const kws_conv_geometry *g = &p->g;
-    const int8_t *weights = (const int8_t *)p->weights;
     for (int32_t oy = 0; oy < g->out_h; ++oy) {
         for (int32_t ox = 0; ox < g->out_w; ++ox) {
             const int32_t y0 = oy * g->stride_h - g->pad_top;
@@ -66,7 +97,8 @@ static inline void kws_ref_depthwise_conv2d_s8(const kws_conv_s8_params *p, cons
                                 continue;
                             }
                             const int32_t x = input[(iy * g->in_w + ix) * g->in_c + ic];
-                            const int32_t w = weights[(ky * g->k_w + kx) * g->out_c + oc];
+                            const int32_t w =
+                                kws_ref_weight(p->weights, (ky * g->k_w + kx) * g->out_c + oc, int4);
                             acc += w * (x + p->input_offset);
                         }
                     }
@@ -78,21 +110,42 @@ static inline void kws_ref_depthwise_conv2d_s8(const kws_conv_s8_params *p, cons
     }
 }
 
-static inline void kws_ref_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output)
+/* int8 weights, and int4 packed two per byte: one copy of the loops each. */
+static inline void kws_ref_depthwise_conv2d_s8(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_depthwise_body(p, input, output, 0);
+}
+
+static inline void kws_ref_depthwise_conv2d_s4(const kws_conv_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_depthwise_body(p, input, output, 1);
+}
+
+static inline __attribute__((always_inline)) void kws_ref_fc_body(const kws_fc_s8_params *p, const int8_t *input,
+                                                                   int8_t *output, const int32_t int4)
 {
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * p->in_depth;
         for (int32_t o = 0; o < p->out_depth; ++o) {
-            const int8_t *w = p->weights + o * p->in_depth;
+            const int32_t w = o * p->in_depth;
             int32_t acc = 0;
             for (int32_t d = 0; d < p->in_depth; ++d) {
-                acc += (int32_t)w[d] * ((int32_t)in[d] + p->input_offset);
+                acc += kws_ref_weight(p->weights, w + d, int4) * ((int32_t)in[d] + p->input_offset);
             }
-            const int32_t q = p->per_channel ? o : 0;
-            acc = kws_requantize(acc + p->bias[o], p->multiplier[q], p->shift[q]) + p->output_offset;
-            output[b * p->out_depth + o] = (int8_t)kws_clamp(acc, p->act_min, p->act_max);
+            output[b * p->out_depth + o] = kws_fc_output(p, o, acc + p->bias[o]);
         }
     }
+}
+
+/* int8 weights, and int4 packed two per byte: one copy of the loops each. */
+static inline void kws_ref_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_fc_body(p, input, output, 0);
+}
+
+static inline void kws_ref_fully_connected_s4(const kws_fc_s8_params *p, const int8_t *input, int8_t *output)
+{
+    kws_ref_fc_body(p, input, output, 1);
 }
 
 #endif /* KWS_REFERENCE_OPS_H */

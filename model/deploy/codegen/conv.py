@@ -1,7 +1,8 @@
 """CONV_2D (and the convolution DEPTHWISE_CONV_2D shares): NHWC, batch 1, any stride, dilation
 and padding, fused activation; int8 (kws_conv2d_s8) or float32 (kws_conv2d_f32).
 
-int8 layers the Cortex-M4 kernel takes (a one-channel input, 8 taps wide, stride 2; see
+int4 filters (TFLite's INT4) stay packed two per byte and go to the _s4 kernels. int8 and int4
+layers the Cortex-M4 kernel takes (a one-channel input, 8 taps wide, stride 2; see
 :mod:`model.deploy.codegen.m4_layout`) get a second, Cortex-M4 layout of their constants: input
 offsets folded into the biases, weights as SMLAD pairs, and the requantization shortcut where
 it is proven exact. When a FULLY_CONNECTED alone reads the output, the conv stores it blocked
@@ -152,7 +153,7 @@ def _int8(
     kernel: str,
     depthwise: bool,
 ) -> None:
-    g.check_type(op, w, "int8", "filter")
+    g.check_type(op, w, ("int8", "int4"), "filter")
     if b is not None:
         g.check_type(op, b, "int32", "bias")
     s_in, zp_in = g.qparams(op, x)
@@ -167,19 +168,19 @@ def _int8(
     if clamp is None:
         raise g.fail(op, f"fused activation {op.options['activation']} is not supported")
     weights = np.asarray(w.data, np.int64)
+    fast = _m4(g, op, geo, weights, bias, mults, (zp_in, zp_out), clamp, depthwise, y, w.dtype == "int4")
+    only = None if fast is None else "reference"  # with a fast layout, the reference data is reference-only
+    g.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]), only)
+    g.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]), only)
+    suffix = g.weights(f"{prefix}_weights", w, only)
     reference = (
         f"{{{c_geometry(geo)}, {-zp_in}, {zp_out}, {clamp[0]}, {clamp[1]}, "
         f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift, NULL, 0, 0, 0}}"
     )
-    fast = _m4(g, op, geo, weights, bias, mults, (zp_in, zp_out), clamp, depthwise, y)
-    only = None if fast is None else "reference"  # with a fast layout, the reference data is reference-only
-    g.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]), only)
-    g.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]), only)
-    g.array(f"{prefix}_weights", "int8_t", weights, only)
     g.array(f"{prefix}_bias", "int32_t", bias, only)
     params = reference if fast is None else {"reference": reference, "cortex_m4": fast[0]}
     scratch = {} if fast is None else {"cortex_m4": fast[1]}
-    call = f"{kernel}_s8(&{prefix}, {{in}}, {{out}});"
+    call = f"{kernel}_{suffix}(&{prefix}, {{in}}, {{out}});"
     g.steps.append(Step(op, params, "kws_conv_s8_params", call, x.index, y.index, scratch))
 
 
@@ -194,9 +195,11 @@ def _m4(
     clamp: tuple[int, int],
     depthwise: bool,
     y: Tensor,
+    int4: bool,
 ) -> tuple[str, int] | None:
     """The cortex_m4 fast conv's constants and parameter initializer, with its scratch bytes,
-    or None when the layer does not fit it (then both kernel sets share reference data)."""
+    or None when the layer does not fit it (then both kernel sets share reference data).
+    ``int4``: the weights stay packed, one word per kernel row (m4_layout.conv_stream_s4)."""
     if not m4_layout.conv_fast(geo):
         return None
     out_c, prefix = geo["out_c"], f"op{op.index}"
@@ -206,16 +209,12 @@ def _m4(
     per_channel = per_channel.transpose(2, 0, 1) if depthwise else per_channel
     folded = bias + (-zp_in) * per_channel.reshape(out_c, -1).sum(axis=1)
     bound = m4_layout.acc_bound(per_channel.reshape(out_c, -1), folded)
-    if not m4_layout.fits_doubled(bound):
+    if not (m4_layout.fits_sixteenfold(bound) if int4 else m4_layout.fits_doubled(bound)):
         return None
     multipliers, shifts = [m for m, _ in mults], [s for _, s in mults]
     requant = m4_layout.fast_requant(multipliers, shifts, zp_out, clamp, bound)
-    g.array(
-        f"{prefix}_weights",
-        "int32_t",
-        m4_layout.conv_stream(per_channel, folded, multipliers, shifts, requant),
-        "cortex_m4",
-    )
+    stream = m4_layout.conv_stream_s4 if int4 else m4_layout.conv_stream
+    g.array(f"{prefix}_weights", "int32_t", stream(per_channel, folded, multipliers, shifts, requant), "cortex_m4")
     blocked = fc_consumer(g, y) is not None
     if blocked:
         g.blocked[y.index] = m4_layout.blocked_order(geo["out_h"], geo["out_w"], out_c)

@@ -1,6 +1,7 @@
 """FULLY_CONNECTED: 2-D weights, per-tensor or per-channel int8 (kws_fully_connected_s8) or
 float32 (kws_fully_connected_f32), fused activation.
 
+int4 weights (TFLite's INT4) stay packed two per byte for both kernel sets (kws_fully_connected_s4).
 With the Cortex-M4 kernels, layers their fast path takes get their weights interleaved for it
 and the input offset folded into the biases; when the conv before stored its output blocked,
 the weight columns follow that order (:func:`model.codegen.conv.fc_consumer`).
@@ -52,7 +53,7 @@ def _float(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y:
 
 
 def _int8(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y: Tensor, dims: tuple) -> None:
-    g.check_type(op, w, "int8", "weights")
+    g.check_type(op, w, ("int8", "int4"), "weights")
     if b is not None:
         g.check_type(op, b, "int32", "bias")
     s_in, zp_in = g.qparams(op, x)
@@ -66,7 +67,7 @@ def _int8(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y: 
     clamp = activation_range_q(op.options["activation"], s_out, zp_out)
     if clamp is None:
         raise g.fail(op, f"fused activation {op.options['activation']} is not supported")
-    _weights(g, op, x, np.asarray(w.data, np.int64), bias, zp_in)
+    suffix = _weights(g, op, x, w, bias, zp_in)
     prefix = f"op{op.index}"
     g.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]))
     g.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]))
@@ -74,24 +75,31 @@ def _int8(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y: 
         f"{{{', '.join(map(str, dims))}, {-zp_in}, {zp_out}, {clamp[0]}, {clamp[1]}, {int(wq.scale.size > 1)}, "
         f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift}}"
     )
-    call = f"kws_fully_connected_s8(&{prefix}, {{in}}, {{out}});"
+    call = f"kws_fully_connected_{suffix}(&{prefix}, {{in}}, {{out}});"
     g.steps.append(Step(op, init, "kws_fc_s8_params", call, x.index, y.index))
 
 
-def _weights(g: Lowering, op: Operator, x: Tensor, weights: np.ndarray, bias: np.ndarray, zp_in: int) -> None:
-    """Weights and biases: shared by both kernel sets, or a Cortex-M4 layout beside the reference."""
+def _weights(g: Lowering, op: Operator, x: Tensor, w: Tensor, bias: np.ndarray, zp_in: int) -> str:
+    """Weights and biases: shared by both kernel sets, or a Cortex-M4 layout beside the reference.
+    Returns the kernels' suffix (s8, or s4: int4 weights stay packed two per byte in both layouts)."""
     prefix = f"op{op.index}"
+    weights = np.asarray(w.data, np.int64)
     out_depth, in_depth = weights.shape
+    int4 = w.dtype == "int4"
     if not m4_layout.fc_fast(in_depth, out_depth):
-        g.array(f"{prefix}_weights", "int8_t", weights)
-        g.array(f"{prefix}_bias", "int32_t", bias)
-        return
+        return g.weights(f"{prefix}_weights", w)
     order = g.blocked.get(g.root(x.index))  # the conv before stored its output blocked
     m4 = weights if order is None else weights[:, order]
-    g.array(f"{prefix}_weights", "int8_t", weights, "reference")
-    g.array(f"{prefix}_weights", "int8_t", m4_layout.fc_interleave(m4), "cortex_m4")
+    suffix = g.weights(f"{prefix}_weights", w, "reference")
+    if int4:
+        g.array(f"{prefix}_weights", "uint8_t", m4_layout.fc_interleave_s4(m4), "cortex_m4")
+    else:
+        g.array(f"{prefix}_weights", "int8_t", m4_layout.fc_interleave(m4), "cortex_m4")
     g.array(f"{prefix}_bias", "int32_t", bias, "reference")
     folded = bias + (-zp_in) * weights.sum(axis=1)
     if not m4_layout.check_int32(folded):
         raise g.fail(op, "folded bias overflows int32")
+    if int4 and not m4_layout.fc_s4_fits(in_depth):
+        raise g.fail(op, f"{in_depth} int4 inputs overflow the Cortex-M4 kernel's 16-fold sum")
     g.array(f"{prefix}_bias", "int32_t", folded, "cortex_m4")
+    return suffix

@@ -30,7 +30,7 @@ class Array:
 
     @property
     def nbytes(self) -> int:
-        return int(self.values.size * {"int8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype])
+        return int(self.values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype])
 
 
 @dataclass
@@ -88,9 +88,19 @@ class Lowering:
             raise self.fail(op, f"{len(op.outputs)} outputs; one is supported")
         return self.m.tensors[op.outputs[0]]
 
-    def check_type(self, op: Operator, t: Tensor, dtype: str, what: str) -> None:
-        if t.dtype != dtype:
-            raise self.fail(op, f"{what} {t.name!r} has type {t.dtype}; this model needs {dtype}")
+    def check_type(self, op: Operator, t: Tensor, dtype: str | tuple[str, ...], what: str) -> None:
+        allowed = (dtype,) if isinstance(dtype, str) else dtype
+        if t.dtype not in allowed:
+            raise self.fail(op, f"{what} {t.name!r} has type {t.dtype}; this model needs {' or '.join(allowed)}")
+
+    def weights(self, name: str, w: Tensor, kernels: str | None = None) -> str:
+        """A filter as the reference kernels read it: int8 values, or an int4 tensor's packed bytes
+        (TFLite's order: element 2i in the low nibble); returns the kernels' suffix, s8 or s4."""
+        if w.dtype == "int4":
+            self.array(name, "uint8_t", w.packed, kernels)
+            return "s4"
+        self.array(name, "int8_t", np.asarray(w.data, np.int64), kernels)
+        return "s8"
 
     def qparams(self, op: Operator, t: Tensor) -> tuple[float, int]:
         """Scale and zero point of a per-tensor quantized tensor."""

@@ -49,6 +49,11 @@ def fits_doubled(bound: np.ndarray) -> bool:
     return bool((bound < 1 << 30).all())
 
 
+def fits_sixteenfold(bound: np.ndarray) -> bool:
+    """The int4 conv fast path accumulates 16 * acc in int32: every |acc| must stay below 2^27."""
+    return bool((bound < 1 << 27).all())
+
+
 def fast_requant(
     multipliers: list[int], shifts: list[int], zero_point: int, act: tuple[int, int], bound: np.ndarray
 ) -> list[tuple[int, int, int]] | None:
@@ -108,6 +113,26 @@ def conv_stream(
     return np.concatenate([start, pairs, np.array(tail, np.int64)], axis=1).reshape(-1)
 
 
+def conv_stream_s4(
+    weights: np.ndarray,
+    bias: np.ndarray,
+    multipliers: list[int],
+    shifts: list[int],
+    requant: list[tuple[int, int, int]] | None,
+) -> np.ndarray:
+    """:func:`conv_stream` for int4 weights (values in [-8, 7]): 16 * bias four times, one word per
+    kernel row, byte j = w_j | w_(j+4) << 4 (conv_1ch.h, kws_m4_s4_row), then the requantization
+    words. ``weights`` is (channels, k_h, 8)."""
+    c, k_h, k_w = weights.shape
+    nibbles = np.asarray(weights, np.int64).reshape(c, k_h, 2, k_w // 2) & 0xF
+    rows = nibbles[:, :, 0] | (nibbles[:, :, 1] << 4)  # (c, k_h, 4) bytes
+    words = (rows << (8 * np.arange(4))).sum(axis=-1)
+    words = np.where(words >= 1 << 31, words - (1 << 32), words)
+    tail = requant if requant is not None else [(m, s, 0) for m, s in zip(multipliers, shifts, strict=True)]
+    start = np.repeat(16 * bias.reshape(-1, 1).astype(np.int64), 4, axis=1)
+    return np.concatenate([start, words, np.array(tail, np.int64)], axis=1).reshape(-1)
+
+
 def blocked_order(out_h: int, out_w: int, out_c: int) -> np.ndarray:
     """NHWC index of each position of the fast conv's blocked output [oy][ox / 4][c][ox % 4]."""
     oy, block, c, p = np.meshgrid(
@@ -125,6 +150,23 @@ def fc_interleave(weights: np.ndarray) -> np.ndarray:
     """int8 [out][in] → [out / 4][in / 4][out % 4][in % 4]: one 16-byte load per 4 x 4 MACs."""
     out_depth, in_depth = weights.shape
     return weights.reshape(out_depth // 4, 4, in_depth // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def fc_interleave_s4(weights: np.ndarray) -> np.ndarray:
+    """int4 values [out][in] → packed bytes, per group of 4 outputs and 4 inputs two words: in
+    the first, byte k holds row 0's input k in the low nibble and row 1's in the high nibble;
+    the second rows 2 and 3. Masked with 0xF0F0F0F0 as they stand and shifted left by 4 first,
+    each word gives two rows' weights as 16 * w bytes, in the places SXTB16 expects."""
+    out_depth, in_depth = weights.shape
+    blocks = (np.asarray(weights, np.int64) & 0xF).reshape(out_depth // 4, 2, 2, in_depth // 4, 4)
+    low, high = blocks[:, :, 0], blocks[:, :, 1]  # rows 0, 2 and rows 1, 3 of each group
+    packed = (low | (high << 4)).transpose(0, 2, 1, 3)  # [o/4][d/4][word][k]
+    return packed.reshape(-1).astype(np.uint8)
+
+
+def fc_s4_fits(in_depth: int) -> bool:
+    """The int4 fast path sums 16 * w * x, |w| <= 8, |x| <= 128, in int32: ``in_depth`` terms fit."""
+    return 16 * 8 * 128 * in_depth < 1 << 31
 
 
 def check_int32(values: np.ndarray) -> bool:

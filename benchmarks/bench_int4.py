@@ -1,0 +1,103 @@
+"""Weight flash and inference cycles of the Cortex-M4 firmware, side by side: int8 weights, int4
+weights (TFLite INT4, packed two per byte) and, for a trained TinyConv, 50 % channel pruning.
+
+Each variant is built into the nRF52840 firmware (``cortex_m4`` kernels) and classifies one noise
+clip in the Unicorn backend with the Cortex-M4 cycle model (DWT = modelled cycles). Flash figures
+come from the ELF: ``weights`` sums the symbols the code generator emits for filters (the
+``op<N>_weights`` arrays: for the fast conv its whole word stream, biases and requantization words
+included), ``constants`` every ``op<N>_...`` array, ``flash`` the loaded sections.
+
+The model: a random TinyConv (C = 8, untrained; its channel ranking means nothing, so no pruned
+variant) or ``--checkpoint model.pt`` (a trained one: the pruned variant keeps its 50 % of
+filters with the largest L1 norm, no fine-tuning).
+
+    .venv/bin/python benchmarks/bench_int4.py [--checkpoint run/model.pt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from model import config
+
+#: the issue's goals: int4 weight bytes and cycles relative to int8
+GOALS = {"weights": 0.55, "inference": 1.15}
+
+
+def models(checkpoint: Path | None) -> dict[str, bytes]:
+    """int8, int4 and (trained checkpoint only) 50 % channel-pruned int8 flatbuffers."""
+    import torch
+
+    from model.compress.prune import prune_channels
+    from model.deploy.export import export_tflite
+    from model.deploy.int4 import int4_flatbuffer
+    from model.train.tinyconv import TinyConv, load_checkpoint
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    features = rng.integers(0, 670, size=(200, config.NUM_FRAMES, config.NUM_CHANNELS)).astype(np.uint16)
+    model = load_checkpoint(checkpoint)[0] if checkpoint else TinyConv(8).eval()
+    int8 = export_tflite(model, features)
+    variants = {"int8": int8, "int4": int4_flatbuffer(int8)}
+    if checkpoint:
+        pruned = prune_channels(model, model.channels // 2).eval()
+        variants["int8, 50 % channels"] = export_tflite(pruned, features)
+    return variants
+
+
+def elf_bytes(elf: Path) -> dict[str, int]:
+    """Bytes of the generated filter arrays and of all generated constant arrays, from the symbols."""
+    from elftools.elf.elffile import ELFFile
+
+    sizes = {"weights": 0, "constants": 0}
+    with elf.open("rb") as handle:
+        for symbol in ELFFile(handle).get_section_by_name(".symtab").iter_symbols():
+            if re.fullmatch(r"op\d+_\w+", symbol.name) and symbol["st_info"]["type"] == "STT_OBJECT":
+                sizes["constants"] += symbol["st_size"]
+                sizes["weights"] += symbol["st_size"] if symbol.name.endswith("_weights") else 0
+    return sizes
+
+
+def measure(flatbuffer: bytes, out: Path, pcm: bytes) -> dict[str, int]:
+    from emulation.clip import run_clip
+    from model.deploy.firmware import build
+
+    out.mkdir(parents=True)
+    tflite = out / "model.tflite"
+    tflite.write_bytes(flatbuffer)
+    size = build(tflite, out / "fw", variant="bench", kernels="cortex_m4")
+    run = run_clip(out / "fw" / "kws.elf", pcm)
+    return {**elf_bytes(out / "fw" / "kws.elf"), "flash": size["flash_bytes"], "inference": int(run.result["inf"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, help="a trained model.pt (default: a random TinyConv, C = 8)")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    pcm = rng.normal(0, 3000, config.CLIP_SAMPLES).clip(-32768, 32767).astype("<i2").tobytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {
+            name: measure(fb, Path(tmp) / str(i), pcm) for i, (name, fb) in enumerate(models(args.checkpoint).items())
+        }
+    base = results["int8"]
+    print("Cortex-M4 firmware, one inference in Unicorn with the cycle model (DWT = modelled cycles)")
+    print(
+        f"{'variant':22} | {'weights B':>9} {'x int8':>7} | {'consts B':>8} | {'flash B':>8} | "
+        f"{'cycles':>9} {'x int8':>7}"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:22} | {r['weights']:>9,} {r['weights'] / base['weights']:>7.3f} | {r['constants']:>8,} | "
+            f"{r['flash']:>8,} | {r['inference']:>9,} {r['inference'] / base['inference']:>7.3f}"
+        )
+    print(f"goals for int4: weights <= {GOALS['weights']:.2f} x int8, cycles <= {GOALS['inference']:.2f} x int8")
+
+
+if __name__ == "__main__":
+    main()
