@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     from model.data import download, plots, synth
     from model.deploy import codegen, emulate, export, firmware, verify
     from model.pipeline import stages
+    from model.sweep import command as sweep
     from model.train import evaluate, profile, size, training
 
     parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     firmware.register(commands)
     emulate.register(commands)
     stages.register(commands)
+    sweep.register(commands)
     return parser
 
 
