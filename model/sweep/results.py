@@ -70,6 +70,7 @@ def plot(records: list[dict], chip: dict[str, Any]) -> bytes:
         if limits[cost] is not None:
             ax.axvline(limits[cost], color="red", linestyle="--", label="constraint")
         ax.set_xlabel(label)
+        ax.set_xscale("log" if cost == "flash_bytes" else "linear")  # the chip's 1 MB against models of tens of kB
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].set_ylabel("emulated validation accuracy")

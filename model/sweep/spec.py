@@ -93,7 +93,7 @@ def _value(path: Path, key: str, value: Any, kind: type, low: float, high: float
     if not isinstance(value, kind) or isinstance(value, bool):
         raise BadInput(path, f"{key}: expected {'an integer' if kind is int else kind.__name__}, got {value!r}")
     if kind is not str and (value < low or (high is not None and value > high)):
-        bound = f"at least {low:g}" if high is None else f"between {low:g} and {high:g}"
+        bound = f"at least {low}" if high is None else f"between {low} and {high}"
         raise BadInput(path, f"{key}: must be {bound}, got {value!r}")
     return value
 

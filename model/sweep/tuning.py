@@ -8,6 +8,7 @@ journalled as ``stopped``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,18 @@ def _journal(out: Path, say: Callable[[str], None]):
     class Journal(tune.Callback):
         def __init__(self) -> None:
             self.written: set[str] = set()
+            self.started: dict[str, float] = {}
+
+        def on_trial_start(self, iteration, trials, trial, **info) -> None:
+            self.started[trial.config["trial"]["id"]] = time.monotonic()
 
         def _write(self, trial, result: dict[str, Any]) -> None:
             settings = trial.config["trial"]
             if settings["id"] not in self.written:
                 self.written.add(settings["id"])
+                start = self.started.get(settings["id"])
+                if start is not None:  # from Tune starting the trial to its record here: Ray's overhead included
+                    result = result | {"wall_seconds": round(time.monotonic() - start, 2)}
                 record_trial(out, settings, result)
                 say(_line(settings, result))
 
