@@ -59,6 +59,7 @@ def main() -> None:
         shutil.rmtree(work / name, ignore_errors=True)
         (work / name).mkdir(parents=True)
     sequential = timed_sequential(trials, shared, work / "sequential")
+    print(f"one after the other: {sequential:.1f} s", flush=True)
     ray_wall, startup = timed_ray(trials, shared, work / "ray", args.cpus)
     records = runner.read_journal(work / "ray").values()
     overheads = [r["wall_seconds"] - r["seconds"] for r in records if "wall_seconds" in r]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def say(line: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from model.sweep import results, runner, spec
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the trial lines
     sweep = spec.load(Path(args.config))
     if not args.sequential and importlib.util.find_spec("ray") is None:
         raise BadInput(None, runner.RAY_MISSING)

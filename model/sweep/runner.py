@@ -137,4 +137,10 @@ def connect(address: str | None, cpus: int | None = None) -> None:
         except (ConnectionError, RuntimeError) as exc:
             raise BadInput(None, f"--address {address}: {str(exc).splitlines()[0]}") from None
     else:
-        ray.init(num_cpus=cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        ray.init(  # "local": a new Ray on this machine, never a cluster some earlier `ray start` left running
+            address="local",
+            num_cpus=cpus or os.cpu_count(),
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="ERROR",
+        )
