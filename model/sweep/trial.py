@@ -57,8 +57,6 @@ def compress(model, data, cfg, trial: dict[str, Any]):
 
     steps, lr = trial["finetune_steps"], trial["lr"] / 10
     if trial["prune_channels"]:
-        if trial["prune_channels"] >= model.channels:
-            raise ValueError(f"prune_channels {trial['prune_channels']} must be below channels {model.channels}")
         model = prune_channels(model, trial["prune_channels"])
         finetune(model, model, data, cfg, steps, lr, progress=False)
     masks = None
@@ -127,6 +125,8 @@ def _steps(trial: dict[str, Any], shared: dict[str, Any], work: Path, report: Re
     from model.train.tinyconv import load_checkpoint, save_checkpoint
     from model.train.training import train
 
+    if trial["prune_channels"] >= trial["channels"]:  # before the training it would waste
+        raise ValueError(f"prune_channels {trial['prune_channels']} must be below channels {trial['channels']}")
     data = shared["data"]
     torch.set_num_threads(1)
     cfg = train_config(trial, data.pool.shape[0])
