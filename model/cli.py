@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     from model.deploy import codegen, emulate, export, firmware, verify
     from model.pipeline import stages
     from model.stream import cli as stream_cli
+    from model.sweep import command as sweep
     from model.train import evaluate, profile, size, training
 
     parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.register(commands)
     stages.register(commands)
     stream_cli.register(commands, _Parser)
+    sweep.register(commands)
     return parser
 
 
