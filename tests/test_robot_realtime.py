@@ -96,8 +96,10 @@ def test_a_firmware_waiting_for_the_wire_fails_the_realtime_test(realtime_build:
     tests = {suite.name: test for suite in result.suite.suites for test in suite.tests}
     assert tests["Int8"].status == "PASS", tests["Int8"].message
     assert tests["Chatty"].status == "FAIL"
-    # the chatty firmware loses blocks or is busy past the block; either way real time is what fails
-    assert re.search(r"PDM blocks dropped|kept the firmware busy", tests["Chatty"].message), tests["Chatty"].message
+    # It fails on lost audio: its heard lines count dropped blocks (and so part from the host
+    # engine's), or the dropped-block or busy-time check says so.
+    reason = r"PDM blocks dropped|kept the firmware busy|dropped=[1-9]"
+    assert re.search(reason, tests["Chatty"].message), tests["Chatty"].message
 
 
 def test_busy_cycles_include_the_wait_for_the_wire(realtime_build: Path) -> None:
