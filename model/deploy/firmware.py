@@ -41,14 +41,14 @@ class Section:
     loaded: bool  # has file contents (PROGBITS): occupies flash even when it runs from RAM
 
 
-def generate_sources(tflite: Path, dest: Path) -> None:
+def generate_sources(tflite: Path, dest: Path, weights: str = "dense") -> None:
     """The code generator's C output for ``tflite`` in ``dest``: ``kws_model.h``, ``kws_model.c``
-    (the names firmware/app/model_api.h includes and calls)."""
+    (the names firmware/app/model_api.h includes and calls); ``weights`` as kws codegen's."""
     from model.deploy import codegen
     from model.deploy.tflite_reader import read_model
 
     _, flatbuffer = read_model(tflite)
-    codegen.write(codegen.generate(flatbuffer, "kws_model", tflite), dest)
+    codegen.write(codegen.generate(flatbuffer, "kws_model", tflite, weights), dest)
 
 
 def read_sections(elf: Path) -> list[Section]:
@@ -127,16 +127,23 @@ def make_firmware(
 
 
 def build(
-    tflite: Path, out: Path, *, variant: str, kernels: str = "reference", board: str = "dk", stream: bool = True
+    tflite: Path,
+    out: Path,
+    *,
+    variant: str,
+    kernels: str = "reference",
+    board: str = "dk",
+    stream: bool = True,
+    weights: str = "dense",
 ) -> dict[str, Any]:
-    """The whole build into ``out``; returns the size report."""
+    """The whole build into ``out``; returns the size report. ``weights``: kws codegen --weights."""
     if not tflite.is_file():
         raise BadInput(tflite, "no such model file")
     for what, name in (("variant name", variant), ("model file name", tflite.stem)):
         if not _NAME.match(name):  # both end up in a C string literal and the boot line
             raise BadInput(None, f"{what} {name!r} may only hold letters, digits, '_', '.', '-'")
     with atomic_directory(out) as tmp:
-        generate_sources(tflite, tmp / "model")
+        generate_sources(tflite, tmp / "model", weights)
         make_firmware(
             tmp / "model",
             tmp,
@@ -160,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         kernels=args.kernels,
         board=args.board,
         stream=args.boot_mode == "stream",
+        weights=args.weights,
     )
     if args.json:
         print(json.dumps(report))
@@ -173,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the ``firmware`` command group and its ``build`` subcommand."""
+    from model.deploy import codegen
+
     group = subparsers.add_parser("firmware", help="nRF52840 firmware")
     commands = group.add_subparsers(dest="firmware_command", required=True, metavar="COMMAND", parser_class=type(group))
     parser = commands.add_parser("build", help="build the firmware for a .tflite model")
@@ -195,5 +205,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="stream",
         help="stream: recognise PDM audio from boot (default); clip: wait for UART commands",
     )
+    codegen.add_weights_option(parser)
     parser.add_argument("--json", action="store_true", help="print size.json to stdout")
     parser.set_defaults(func=run)

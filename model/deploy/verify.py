@@ -40,14 +40,16 @@ FLOAT_ATOL = 1e-7
 class HostTarget:
     """The generated C of a model, built for the host with one kernel set and loaded by ctypes."""
 
-    def __init__(self, flatbuffer: bytes, kernels: str = "reference", path: str | Path = "<model>") -> None:
+    def __init__(
+        self, flatbuffer: bytes, kernels: str = "reference", path: str | Path = "<model>", weights: str = "dense"
+    ) -> None:
         from model.deploy.codegen import KERNEL_SETS, generate, write
 
         if kernels not in KERNEL_SETS:
             raise BadInput(None, f"unknown kernel set {kernels!r} (choose from {', '.join(KERNEL_SETS)})")
-        self.generated = generate(flatbuffer, "kws_model", path)
+        self.generated = generate(flatbuffer, "kws_model", path, weights)
         digest = hashlib.sha256(flatbuffer).hexdigest()[:16]
-        build = config.BUILD_DIR / "verify" / digest
+        build = config.BUILD_DIR / "verify" / (digest if weights == "dense" else f"{digest}-{weights}")
         write(self.generated, build / "src")
         library = build / f"libkwsmodel-{kernels}.so"
         result = subprocess.run(

@@ -97,6 +97,18 @@ static inline int kws_m4_fc_fast(const kws_fc_s8_params *p) { return p->in_depth
 void kws_fully_connected_s8(const kws_fc_s8_params *p, const int8_t *input, int8_t *output);
 void kws_fully_connected_s4(const kws_fc_s8_params *p, const int8_t *input, int8_t *output);
 
+/* FULLY_CONNECTED with int8 weights stored sparse (model/deploy/codegen/sparse.py): fc.weights holds
+   the nonzero weights only, row after row in input order; bitmap per output row ceil(in_depth / 32)
+   words, bit 31 - k of word j set when input 32 j + k has a nonzero weight (pad bits zero). fc.bias:
+   reference the int32 bias; cortex_m4 bias + input_offset * sum(weights[o]). When the conv before
+   stores its output blocked, the cortex_m4 bitmap and values follow its order. */
+typedef struct {
+    kws_fc_s8_params fc;
+    const uint32_t *bitmap;
+} kws_fc_sparse_params;
+
+void kws_fully_connected_s8_sparse(const kws_fc_sparse_params *p, const int8_t *input, int8_t *output);
+
 typedef struct {
     int32_t batches, in_depth, out_depth;
     float act_min, act_max;

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.deploy.codegen import conv, depthwise, emitter, fully_connected, pad, reshape, softmax
+from model.deploy.codegen import conv, depthwise, emitter, fully_connected, pad, reshape, softmax, sparse
 from model.deploy.codegen.emitter import KERNEL_SETS
 from model.deploy.codegen.lowering import Lowering
 from model.deploy.codegen.quantize import input_table
@@ -41,7 +41,7 @@ from model.deploy.quantization import InputQuantization
 from model.deploy.tflite_reader import parse_model
 from model.errors import BadInput
 
-__all__ = ["KERNEL_SETS", "SUPPORTED_OPS", "Generated", "generate", "quantize_multiplier", "write"]
+__all__ = ["KERNEL_SETS", "SUPPORTED_OPS", "WEIGHT_FORMATS", "Generated", "generate", "quantize_multiplier", "write"]
 
 #: TFLite builtin op → the module that lowers it.
 OPS = {
@@ -53,6 +53,9 @@ OPS = {
     "SOFTMAX": softmax.lower,
 }
 SUPPORTED_OPS = tuple(OPS)
+WEIGHT_FORMATS = sparse.FORMATS
+#: the default --weights: see README, Compression, for the measurements behind it
+DEFAULT_WEIGHTS = "dense"
 
 
 @dataclass
@@ -85,11 +88,17 @@ class Generated:
         }
 
 
-def generate(flatbuffer: bytes, name: str = "kws_model", path: str | Path = "<model>") -> Generated:
-    """C source of a .tflite model (see the module docstring); BadInput if it is unsupported."""
+def generate(
+    flatbuffer: bytes, name: str = "kws_model", path: str | Path = "<model>", weights: str = "dense"
+) -> Generated:
+    """C source of a .tflite model (see the module docstring); BadInput if it is unsupported.
+    ``weights`` stores int8 fully connected weights dense, sparse, or sparse where that is smaller
+    (:mod:`model.deploy.codegen.sparse`)."""
     if not name.isidentifier():
         raise BadInput(None, f"model name {name!r} is not a C identifier")
-    g = Lowering(parse_model(flatbuffer, path), str(path))
+    if weights not in WEIGHT_FORMATS:
+        raise BadInput(None, f"weight format {weights!r} is not one of {', '.join(WEIGHT_FORMATS)}")
+    g = Lowering(parse_model(flatbuffer, path), str(path), weights)
     g.lower(OPS)
     programs = {k: emitter.program(g, k) for k in KERNEL_SETS}
     quantization = InputQuantization.from_tflite(flatbuffer)
@@ -134,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise BadInput(out, "--out names an existing file; it must be a directory")
     _, flatbuffer = read_model(args.model)
-    generated = generate(flatbuffer, args.name, args.model)
+    generated = generate(flatbuffer, args.name, args.model, args.weights)
     paths = write(generated, out)
     summary = {**generated.summary(), "files": [str(p) for p in paths]}
     if args.json:
@@ -159,5 +168,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", required=True, metavar="FILE.tflite", help="an int8 or float32 model")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for <name>.h and <name>.c")
     parser.add_argument("--name", type=_c_name, default="kws_model", help="C name prefix (default kws_model)")
+    add_weights_option(parser)
     parser.add_argument("--json", action="store_true", help="print a summary as JSON")
     parser.set_defaults(func=run)
+
+
+def add_weights_option(parser: argparse.ArgumentParser) -> None:
+    """``--weights`` of kws codegen and kws firmware build."""
+    parser.add_argument(
+        "--weights",
+        choices=WEIGHT_FORMATS,
+        default=DEFAULT_WEIGHTS,
+        help="int8 fully connected weights: dense arrays, sparse (a bitmap of the nonzero weights and "
+        "their values, for pruned models), or auto: sparse where that takes fewer bytes "
+        f"(default {DEFAULT_WEIGHTS}; README, Compression)",
+    )

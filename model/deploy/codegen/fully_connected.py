@@ -2,6 +2,8 @@
 float32 (kws_fully_connected_f32), fused activation.
 
 int4 weights (TFLite's INT4) stay packed two per byte for both kernel sets (kws_fully_connected_s4).
+int8 weights may be stored sparse instead (``--weights sparse|auto``, :mod:`model.deploy.codegen.sparse`:
+a bitmap of the nonzero weights and their values; kws_fully_connected_s8_sparse).
 With the Cortex-M4 kernels, layers their fast path takes get their weights interleaved for it
 and the input offset folded into the biases; when the conv before stored its output blocked,
 the weight columns follow that order (:func:`model.codegen.conv.fc_consumer`).
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.deploy.codegen import m4_layout
+from model.deploy.codegen import m4_layout, sparse
 from model.deploy.codegen.lowering import Lowering, Step
 from model.deploy.codegen.requantize import activation_range_f, activation_range_q, channel_multipliers, float_literal
 from model.deploy.tflite_reader import Operator, Tensor
@@ -67,7 +69,8 @@ def _int8(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y: 
     clamp = activation_range_q(op.options["activation"], s_out, zp_out)
     if clamp is None:
         raise g.fail(op, f"fused activation {op.options['activation']} is not supported")
-    suffix = _weights(g, op, x, w, bias, zp_in)
+    stored_sparse = _stored_sparse(g, op, w)
+    suffix = _sparse_weights(g, op, x, w, bias, zp_in) if stored_sparse else _weights(g, op, x, w, bias, zp_in)
     prefix = f"op{op.index}"
     g.array(f"{prefix}_multiplier", "int32_t", np.array([m for m, _ in mults]))
     g.array(f"{prefix}_shift", "int32_t", np.array([s for _, s in mults]))
@@ -75,8 +78,41 @@ def _int8(g: Lowering, op: Operator, x: Tensor, w: Tensor, b: Tensor | None, y: 
         f"{{{', '.join(map(str, dims))}, {-zp_in}, {zp_out}, {clamp[0]}, {clamp[1]}, {int(wq.scale.size > 1)}, "
         f"{prefix}_weights, {prefix}_bias, {prefix}_multiplier, {prefix}_shift}}"
     )
+    param_type = "kws_fc_s8_params"
+    if stored_sparse:
+        init, param_type = f"{{{init}, {prefix}_bitmap}}", "kws_fc_sparse_params"
     call = f"kws_fully_connected_{suffix}(&{prefix}, {{in}}, {{out}});"
-    g.steps.append(Step(op, init, "kws_fc_s8_params", call, x.index, y.index))
+    g.steps.append(Step(op, init, param_type, call, x.index, y.index))
+
+
+def _stored_sparse(g: Lowering, op: Operator, w: Tensor) -> bool:
+    """Whether ``--weights`` stores this layer sparse; only int8 weights have a sparse format."""
+    if g.weights_format == "dense" or (w.dtype == "int4" and g.weights_format == "auto"):
+        return False
+    if w.dtype == "int4":
+        raise g.fail(op, "int4 weights have no sparse format (use --weights dense or auto)")
+    return sparse.choose(g.weights_format, np.asarray(w.data))
+
+
+def _sparse_weights(g: Lowering, op: Operator, x: Tensor, w: Tensor, bias: np.ndarray, zp_in: int) -> str:
+    """Bitmap and nonzero values (:mod:`model.deploy.codegen.sparse`). The Cortex-M4 kernels read
+    the columns in the blocked order of the conv before, if it stored its output blocked, and
+    take the input offset folded into the biases; returns the kernels' suffix."""
+    prefix = f"op{op.index}"
+    weights = np.asarray(w.data, np.int64)
+    order = g.blocked.get(g.root(x.index))
+    layouts = {None: weights} if order is None else {"reference": weights, "cortex_m4": weights[:, order]}
+    for kernels, columns in layouts.items():
+        bitmap, values = sparse.encode(columns)
+        g.array(f"{prefix}_bitmap", "uint32_t", bitmap, kernels)
+        # C has no empty arrays: a layer without a nonzero weight gets one value it never reads
+        g.array(f"{prefix}_weights", "int8_t", values if values.size else np.zeros(1, np.int8), kernels)
+    folded = bias + (-zp_in) * weights.sum(axis=1)
+    if not m4_layout.check_int32(folded):
+        raise g.fail(op, "folded bias overflows int32")
+    g.array(f"{prefix}_bias", "int32_t", bias, "reference")
+    g.array(f"{prefix}_bias", "int32_t", folded, "cortex_m4")
+    return "s8_sparse"
 
 
 def _weights(g: Lowering, op: Operator, x: Tensor, w: Tensor, bias: np.ndarray, zp_in: int) -> str:

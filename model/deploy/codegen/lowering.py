@@ -30,7 +30,8 @@ class Array:
 
     @property
     def nbytes(self) -> int:
-        return int(self.values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype])
+        sizes = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "uint32_t": 4, "float": 4}
+        return int(self.values.size * sizes[self.ctype])
 
 
 @dataclass
@@ -54,9 +55,10 @@ class Step:
 class Lowering:
     """One model on its way to C: the op modules add arrays and steps through it."""
 
-    def __init__(self, model: Model, path: str) -> None:
+    def __init__(self, model: Model, path: str, weights: str = "dense") -> None:
         self.m = model
         self.path = path
+        self.weights_format = weights  # kws codegen --weights (model/deploy/codegen/sparse.py)
         self.dtype = ""
         self.arrays: list[Array] = []
         self.steps: list[Step] = []
