@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("torch")
 import torch
-from test_export import realistic_features, tinyconv
+from test_export import exported, realistic_features, tinyconv
 from test_verify import clips
 from wavs import tone
 
@@ -142,12 +142,15 @@ def test_one_wrong_bitmap_bit_is_caught(pruned_model, kernels, bit, tmp_path, mo
     assert compare(target, pruned_model, iter(clips(11, 100)))["mismatches"]
 
 
-def test_weight_formats_in_the_generated_constants(pruned_model) -> None:
-    """dense keeps the int8 arrays; sparse is smaller for this pruned fc; auto takes it."""
+def test_weight_formats_in_the_generated_constants(pruned_model, tmp_path_factory) -> None:
+    """dense keeps the int8 arrays; sparse is smaller for this pruned fc; auto (the default)
+    takes it, and keeps an unpruned model's fc dense."""
     sizes = {f: codegen.generate(pruned_model, weights=f).weight_bytes for f in codegen.WEIGHT_FORMATS}
     assert sizes["sparse"]["cortex_m4"] < sizes["dense"]["cortex_m4"]
-    assert sizes["auto"] == sizes["sparse"]
-    assert "kws_fully_connected_s8_sparse" not in codegen.generate(pruned_model).source
+    assert sizes["auto"] == sizes["sparse"] == codegen.generate(pruned_model).weight_bytes
+    assert "kws_fully_connected_s8_sparse" not in codegen.generate(pruned_model, weights="dense").source
+    unpruned = codegen.generate(exported(tmp_path_factory, 8, "int8"))
+    assert "kws_fully_connected_s8(" in unpruned.source and "_sparse" not in unpruned.source
     with pytest.raises(BadInput, match="weight format 'csr'"):
         codegen.generate(pruned_model, weights="csr")
 
@@ -180,3 +183,24 @@ def test_sparse_firmware_bit_exact_in_emulation(pruned_model, tmp_path) -> None:
     }
     report = compare_firmware(tmp_path / "fw" / "kws.elf", "unicorn", pruned_model, iter(pcm.items()))
     assert report["mismatches"] == [] and report["bit_exact"] == len(pcm)
+
+
+def test_the_cli_takes_the_weight_format(pruned_model, tmp_path) -> None:
+    """kws codegen --weights sparse writes the sparse kernel call; an int4 model with --weights
+    sparse is one line on stderr, exit 2, nothing written."""
+    from test_cli import kws
+
+    from model.deploy.int4 import int4_flatbuffer
+
+    model, int4 = tmp_path / "pruned.tflite", tmp_path / "int4.tflite"
+    model.write_bytes(pruned_model)
+    int4.write_bytes(int4_flatbuffer(pruned_model))
+    result = kws("codegen", "--model", str(model), "--out", str(tmp_path / "c"), "--weights", "sparse")
+    assert result.returncode == 0, result.stderr
+    assert "kws_fully_connected_s8_sparse" in (tmp_path / "c" / "kws_model.c").read_text()
+    result = kws("codegen", "--model", str(int4), "--out", str(tmp_path / "c4"), "--weights", "sparse")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "int4 weights have no sparse format" in result.stderr and not (tmp_path / "c4").exists()
+    result = kws("firmware", "build", "--model", str(model), "--variant", "v", "--out", str(tmp_path / "fw"),
+                 "--weights", "csr")  # fmt: skip
+    assert result.returncode == 2 and "--weights" in result.stderr

@@ -18,6 +18,7 @@ from typing import Any
 
 from model import config
 from model.atomic import atomic_directory, atomic_write_text
+from model.deploy.codegen.sparse import DEFAULT_FORMAT
 from model.errors import BadInput
 
 KERNELS = ("reference", "cortex_m4")
@@ -41,7 +42,7 @@ class Section:
     loaded: bool  # has file contents (PROGBITS): occupies flash even when it runs from RAM
 
 
-def generate_sources(tflite: Path, dest: Path, weights: str = "dense") -> None:
+def generate_sources(tflite: Path, dest: Path, weights: str = DEFAULT_FORMAT) -> None:
     """The code generator's C output for ``tflite`` in ``dest``: ``kws_model.h``, ``kws_model.c``
     (the names firmware/app/model_api.h includes and calls); ``weights`` as kws codegen's."""
     from model.deploy import codegen
@@ -134,7 +135,7 @@ def build(
     kernels: str = "reference",
     board: str = "dk",
     stream: bool = True,
-    weights: str = "dense",
+    weights: str = DEFAULT_FORMAT,
 ) -> dict[str, Any]:
     """The whole build into ``out``; returns the size report. ``weights``: kws codegen --weights."""
     if not tflite.is_file():

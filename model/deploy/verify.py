@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from model import config
+from model.deploy.codegen.sparse import DEFAULT_FORMAT
 from model.errors import BadInput
 
 FLOAT_RTOL = 1e-5
@@ -41,7 +42,7 @@ class HostTarget:
     """The generated C of a model, built for the host with one kernel set and loaded by ctypes."""
 
     def __init__(
-        self, flatbuffer: bytes, kernels: str = "reference", path: str | Path = "<model>", weights: str = "dense"
+        self, flatbuffer: bytes, kernels: str = "reference", path: str | Path = "<model>", weights: str = DEFAULT_FORMAT
     ) -> None:
         from model.deploy.codegen import KERNEL_SETS, generate, write
 
@@ -49,7 +50,7 @@ class HostTarget:
             raise BadInput(None, f"unknown kernel set {kernels!r} (choose from {', '.join(KERNEL_SETS)})")
         self.generated = generate(flatbuffer, "kws_model", path, weights)
         digest = hashlib.sha256(flatbuffer).hexdigest()[:16]
-        build = config.BUILD_DIR / "verify" / (digest if weights == "dense" else f"{digest}-{weights}")
+        build = config.BUILD_DIR / "verify" / f"{digest}-{weights}"
         write(self.generated, build / "src")
         library = build / f"libkwsmodel-{kernels}.so"
         result = subprocess.run(

@@ -54,8 +54,7 @@ OPS = {
 }
 SUPPORTED_OPS = tuple(OPS)
 WEIGHT_FORMATS = sparse.FORMATS
-#: the default --weights: see README, Compression, for the measurements behind it
-DEFAULT_WEIGHTS = "dense"
+DEFAULT_WEIGHTS = sparse.DEFAULT_FORMAT
 
 
 @dataclass
@@ -89,7 +88,7 @@ class Generated:
 
 
 def generate(
-    flatbuffer: bytes, name: str = "kws_model", path: str | Path = "<model>", weights: str = "dense"
+    flatbuffer: bytes, name: str = "kws_model", path: str | Path = "<model>", weights: str = DEFAULT_WEIGHTS
 ) -> Generated:
     """C source of a .tflite model (see the module docstring); BadInput if it is unsupported.
     ``weights`` stores int8 fully connected weights dense, sparse, or sparse where that is smaller
@@ -179,7 +178,7 @@ def add_weights_option(parser: argparse.ArgumentParser) -> None:
         "--weights",
         choices=WEIGHT_FORMATS,
         default=DEFAULT_WEIGHTS,
-        help="int8 fully connected weights: dense arrays, sparse (a bitmap of the nonzero weights and "
-        "their values, for pruned models), or auto: sparse where that takes fewer bytes "
-        f"(default {DEFAULT_WEIGHTS}; README, Compression)",
+        help="int8 fully connected weights: dense arrays; sparse, a bitmap of the nonzero weights and "
+        "their values (for pruned models: less flash, more cycles below ~90 %% zeros); auto, sparse "
+        f"where that takes fewer bytes (default {DEFAULT_WEIGHTS}; README, Compression)",
     )
