@@ -5,6 +5,7 @@ emulated firmware; one wrong bitmap bit makes the comparison fail."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -204,3 +205,20 @@ def test_the_cli_takes_the_weight_format(pruned_model, tmp_path) -> None:
     result = kws("firmware", "build", "--model", str(model), "--variant", "v", "--out", str(tmp_path / "fw"),
                  "--weights", "csr")  # fmt: skip
     assert result.returncode == 2 and "--weights" in result.stderr
+
+
+def test_kws_verify_checks_the_sparse_c(pruned_model, tmp_path, capsys) -> None:
+    """kws verify --weights sparse compiles the sparse C and matches tflite_micro on WAV files."""
+    from wavs import pcm16
+
+    from model.cli import main
+
+    rng = np.random.default_rng(3)
+    pcm16(tmp_path / "silence.wav", np.zeros(16000))
+    pcm16(tmp_path / "noise.wav", rng.normal(0, 3000, 16000).clip(-32768, 32767))
+    pcm16(tmp_path / "tone.wav", tone(1.0, 700, 0.5))
+    model = tmp_path / "m.tflite"
+    model.write_bytes(pruned_model)
+    args = ["verify", "--model", str(model), "--data", str(tmp_path), "--kernels", "cortex_m4", "--weights", "sparse"]
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"clips": 3, "bit_exact": 3, "mismatches": []}

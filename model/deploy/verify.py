@@ -264,9 +264,9 @@ def run(args: argparse.Namespace) -> int:
         report = compare_firmware(elf, args.backend, flatbuffer, data_pcm(Path(args.data)))
         where = f"firmware {elf} on {args.backend}"
     else:
-        target = TARGETS[args.target](flatbuffer, args.kernels, args.model)
+        target = TARGETS[args.target](flatbuffer, args.kernels, args.model, args.weights)
         report = compare(target, flatbuffer, data_clips(Path(args.data)))
-        where = f"{args.target}, {args.kernels} kernels, {target.generated.dtype}"
+        where = f"{args.target}, {args.kernels} kernels, {target.generated.dtype}, weights {args.weights}"
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -279,6 +279,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from model.deploy.codegen import add_weights_option
+
     parser = subparsers.add_parser(
         "verify",
         help="check the generated C model against tflite_micro on every clip of a dataset",
@@ -300,5 +302,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--backend", choices=("unicorn", "renode"), default="unicorn", help="emulator for --elf (default unicorn)"
     )
     parser.add_argument("--kernels", default="reference", help="kernel set: reference or cortex_m4 (default reference)")
+    add_weights_option(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
