@@ -124,7 +124,7 @@ def test_not_a_flatbuffer(tmp_path):
 
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(b"\0" * 64)
-    args = argparse.Namespace(model=str(bad), out=str(tmp_path / "out"), name="kws_model", json=False)
+    args = argparse.Namespace(model=str(bad), out=str(tmp_path / "out"), name="kws_model", json=False, weights="auto")
     with pytest.raises(BadInput, match="not a TFLite flatbuffer"):
         run(args)
     with pytest.raises(BadInput, match="no such model file"):
@@ -136,7 +136,8 @@ def test_codegen_cli_writes_files(tmp_path_factory, tmp_path, capsys):
 
     model = tmp_path / "m.tflite"
     model.write_bytes(exported(tmp_path_factory, 3, "int8"))
-    assert run(argparse.Namespace(model=str(model), out=str(tmp_path / "gen"), name="kws_model", json=True)) == 0
+    args = argparse.Namespace(model=str(model), out=str(tmp_path / "gen"), name="kws_model", json=True, weights="auto")
+    assert run(args) == 0
     assert (tmp_path / "gen" / "kws_model.c").exists() and (tmp_path / "gen" / "kws_model.h").exists()
     assert '"arena_bytes"' in capsys.readouterr().out
 

@@ -165,8 +165,9 @@ def test_an_int4_model_has_no_sparse_format(pruned_model) -> None:
         codegen.generate(int4, weights="sparse")
 
 
-def test_sparse_firmware_bit_exact_in_emulation(pruned_model, tmp_path) -> None:
-    """The Cortex-M4 firmware with sparse fc weights, emulated, against tflite_micro on edge-case clips."""
+def _emulated(pruned_model: bytes, tmp_path) -> dict:
+    """The verify report of the Cortex-M4 firmware with sparse fc weights (its assembly walk),
+    emulated, against tflite_micro on edge-case clips."""
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc not installed")
     pytest.importorskip("unicorn")
@@ -182,8 +183,17 @@ def test_sparse_firmware_bit_exact_in_emulation(pruned_model, tmp_path) -> None:
         "clipping": np.clip(4 * tone(1.0, 440, 0.9).astype(np.int32), -32768, 32767).astype(np.int16),
         "noise": rng.normal(0, 3000, 16000).clip(-32768, 32767).astype(np.int16),
     }
-    report = compare_firmware(tmp_path / "fw" / "kws.elf", "unicorn", pruned_model, iter(pcm.items()))
-    assert report["mismatches"] == [] and report["bit_exact"] == len(pcm)
+    return compare_firmware(tmp_path / "fw" / "kws.elf", "unicorn", pruned_model, iter(pcm.items()))
+
+
+def test_sparse_firmware_bit_exact_in_emulation(pruned_model, tmp_path) -> None:
+    report = _emulated(pruned_model, tmp_path)
+    assert report["mismatches"] == [] and report["bit_exact"] == report["clips"] == 3
+
+
+def test_one_wrong_bitmap_bit_is_caught_in_emulation(pruned_model, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sparse, "encode", _flip(1))
+    assert _emulated(pruned_model, tmp_path)["mismatches"]
 
 
 def test_the_cli_takes_the_weight_format(pruned_model, tmp_path) -> None:
