@@ -110,6 +110,7 @@ def args(checkpoint: Path, out: Path, **overrides) -> argparse.Namespace:
         lr=d.lr,
         prune_scope=d.prune_scope,
         activation_bits=d.activation_bits,
+        norm=d.norm,
         threads=1,
         json=True,
         no_progress=True,

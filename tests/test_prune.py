@@ -72,3 +72,21 @@ def test_ranking_is_by_the_l1_norm_of_each_filter() -> None:
     assert channel_ranking(model) == [1, 3, 2, 0]
     with pytest.raises(ValueError, match="can keep 1 to 4 channels, not 5"):
         prune_channels(model, 5)
+
+
+def test_the_norms_rank_differently_where_they_should() -> None:
+    """Channel 0: one large weight (largest L-inf); channel 1: many small ones; channel 2: a few
+    middling ones (largest L1 and L2); channel 3: zero. Each norm orders them differently."""
+    model = test_export.tinyconv(4)
+    with torch.no_grad():
+        model.conv.weight.zero_()
+        model.conv.weight[0].view(-1)[0] = 1.0  # L1 1, L2 1, Linf 1
+        model.conv.weight[1].view(-1)[:80] = 0.02  # L1 1.6, L2 0.179, Linf 0.02
+        model.conv.weight[2].view(-1)[:4] = 0.6  # L1 2.4, L2 1.2, Linf 0.6
+    assert channel_ranking(model, "l1") == [2, 1, 0, 3]
+    assert channel_ranking(model, "l2") == [2, 0, 1, 3]
+    assert channel_ranking(model, "linf") == [0, 2, 1, 3]
+    with pytest.raises(ValueError, match="filter norm is one of l1, l2, linf, not 'l3'"):
+        channel_ranking(model, "l3")
+    assert prune_channels(model, 1, "linf").conv.weight.abs().max() == 1.0
+    assert float(prune_channels(model, 1, "l1").conv.weight.abs().max()) == pytest.approx(0.6)

@@ -4,8 +4,9 @@ Unstructured: the smallest-magnitude conv and fc weights, the same share of each
 together (biases untouched); ranking single weights by |w| is the same under any norm. The zeros are kept in the dense
 tensors, so flash, RAM and cycles do not change until a sparse format exists.
 
-Structured: conv filters ranked by the L1 norm of their weights; the kept filters and the fc
-input columns they feed make a TinyConv with fewer channels, which is what shrinks the weights,
+Structured: conv filters ranked by a norm of their weights (L1 by default, the study's choice;
+L2 or L-infinity, ``NORMS``); the kept filters and the fc input columns they feed make a TinyConv
+with fewer channels, which is what shrinks the weights,
 the activations and the MACs (``kws size`` measures it, the code generator builds it).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from model.compress import NORMS
 from model.train.tinyconv import TinyConv, conv_output_shape
 
 PRUNABLE = ("conv.weight", "fc.weight")
@@ -59,19 +61,23 @@ def apply_masks(model: TinyConv, masks: dict[str, torch.Tensor]) -> None:
             params[name].mul_(mask)
 
 
-def channel_ranking(model: TinyConv) -> list[int]:
-    """Conv channels from most to least important: L1 norm of each filter's weights."""
-    norms = model.conv.weight.detach().abs().flatten(1).sum(1)
+def channel_ranking(model: TinyConv, norm: str = "l1") -> list[int]:
+    """Conv channels from most to least important: the ``norm`` (``NORMS``) of each filter's weights,
+    ties in channel order."""
+    if norm not in NORMS:
+        raise ValueError(f"filter norm is one of {', '.join(NORMS)}, not {norm!r}")
+    filters = model.conv.weight.detach().abs().flatten(1)
+    norms = {"l1": filters.sum(1), "l2": filters.square().sum(1).sqrt(), "linf": filters.amax(1)}[norm]
     return torch.argsort(norms, descending=True, stable=True).tolist()
 
 
-def prune_channels(model: TinyConv, keep: int) -> TinyConv:
-    """A TinyConv of the ``keep`` strongest conv channels of ``model`` (in their original order)
+def prune_channels(model: TinyConv, keep: int, norm: str = "l1") -> TinyConv:
+    """A TinyConv of the ``keep`` strongest conv channels of ``model`` by ``norm`` (in their original order)
     and the fc columns they feed; it computes exactly what ``model`` computes with the other
     channels' filters and biases set to zero."""
     if not 1 <= keep <= model.channels:
         raise ValueError(f"can keep 1 to {model.channels} channels, not {keep}")
-    kept = sorted(channel_ranking(model)[:keep])
+    kept = sorted(channel_ranking(model, norm)[:keep])
     smaller = TinyConv(keep, num_classes=model.fc.out_features, dropout=model.dropout.p)
     out_t, out_f = conv_output_shape()
     with torch.no_grad():

@@ -11,8 +11,8 @@ size, side by side in one run:
 - ``prune``: unstructured magnitude pruning at each ``--sparsity`` (model.prune; the same share
   of conv and of fc weights, or ranked together with ``--prune-scope global``), and ``prune+ft``
   fine-tuned with the mask held;
-- ``channels``: structured pruning to each ``--channels`` (a smaller TinyConv), and
-  ``channels+ft`` fine-tuned.
+- ``channels``: structured pruning to each ``--channels`` (a smaller TinyConv; filters ranked by
+  ``--norm``, L1 by default, or L2 or L-infinity), and ``channels+ft`` fine-tuned.
 
 Fine-tuning uses the training recipe's batches (augmented pool, same seed) with Adam at ``--lr``.
 Sizes: ``weight_bytes`` stores weights at the variant's bits (32 for float) and biases as
@@ -34,9 +34,13 @@ from typing import Any
 
 from model import config
 from model.atomic import atomic_write_bytes, atomic_write_text
+from model.compress import NORMS
 from model.errors import BadInput
 from model.options import float_range, int_range, list_of, non_negative_int, positive_float, positive_int, threads
 from model.train.batches import TrainData
+
+#: The methods that fine-tune (QAT trains through the fake quantization).
+FINE_TUNED = ("qat", "prune+ft", "channels+ft")
 
 
 @dataclass
@@ -48,6 +52,7 @@ class CompressConfig:
     lr: float = 1e-4
     prune_scope: str = "layer"
     activation_bits: int | None = 8  # None: the same as the weights
+    norm: str = "l1"  # the filter norm that ranks channels (model.compress.prune.NORMS)
 
     def check(self, model_channels: int) -> None:
         """ValueError naming the first setting that cannot be applied to a model of ``model_channels``."""
@@ -65,6 +70,8 @@ class CompressConfig:
 
         if self.prune_scope not in SCOPES:
             raise ValueError(f"--prune-scope is one of {', '.join(SCOPES)}, not {self.prune_scope!r}")
+        if self.norm not in NORMS:
+            raise ValueError(f"--norm is one of {', '.join(NORMS)}, not {self.norm!r}")
 
 
 def _storage(model, bits: int) -> dict[str, int]:
@@ -83,10 +90,11 @@ def _storage(model, bits: int) -> dict[str, int]:
     }
 
 
-def _test_metrics(module, data: TrainData) -> dict[str, Any]:
+def _metrics(module, split) -> dict[str, Any]:
+    """Per-class and total accuracy of ``module`` on one split of a ``TrainData``."""
     from model.train.evaluate import confusion_matrix, predict, split_metrics
 
-    return split_metrics(confusion_matrix(data.test.labels, predict(module, data.test.features)))
+    return split_metrics(confusion_matrix(split.labels, predict(module, split.features)))
 
 
 def finetune(module, params, data: TrainData, train_cfg, steps: int, lr: float, masks=None, progress=True) -> None:
@@ -118,6 +126,61 @@ def variant_name(row: dict[str, Any]) -> str:
     return row["method"] if row["setting"] is None else f"{row['method']}-{row['setting']:g}"
 
 
+def plan(cfg: CompressConfig) -> list[tuple[str, float | None]]:
+    """The variants ``cfg`` asks for, as (method, setting), in the order they are measured and reported."""
+    steps: list[tuple[str, float | None]] = [("float", None)]
+    steps += [(m, b) for b in cfg.bits for m in ("ptq", "qat")]
+    steps += [(m, s) for s in cfg.sparsity for m in ("prune", "prune+ft")]
+    steps += [(m, c) for c in cfg.channels for m in ("channels", "channels+ft")]
+    return steps
+
+
+def compress_variant(
+    model,
+    method: str,
+    setting: float | None,
+    data: TrainData,
+    train_cfg,
+    cfg: CompressConfig,
+    ranges,
+    progress: bool = True,
+    splits: tuple[str, ...] = ("test",),
+):
+    """One variant of ``plan(cfg)``: its row (sizes and per-class accuracy on each of ``splits``) and its
+    float model (a copy: ``model`` is left as it was). ``ranges``: ``fake_quant.calibrate`` of ``model``."""
+    from model.compress.fake_quant import FakeQuantTinyConv
+    from model.compress.prune import apply_masks, magnitude_masks, prune_channels
+
+    steps = cfg.finetune_steps
+    variant = copy.deepcopy(model)
+    bits, activation_bits, masks, module = 32, 32, None, variant
+    if method in ("ptq", "qat"):
+        bits = int(setting)
+        activation_bits = cfg.activation_bits or bits
+        module = FakeQuantTinyConv(variant, bits, ranges, activation_bits)
+        if method == "qat":
+            finetune(module, variant, data, train_cfg, steps, cfg.lr, progress=progress)
+    elif method.startswith("prune"):
+        masks = magnitude_masks(variant, float(setting), cfg.prune_scope)
+        apply_masks(variant, masks)
+        if method == "prune+ft":
+            finetune(variant, variant, data, train_cfg, steps, cfg.lr, masks, progress)
+    elif method.startswith("channels"):
+        variant = module = prune_channels(variant, int(setting), cfg.norm)
+        if method == "channels+ft":
+            finetune(variant, variant, data, train_cfg, steps, cfg.lr, progress=progress)
+    row = {
+        "method": method,
+        "setting": setting,
+        "bits": bits,
+        "activation_bits": activation_bits,
+        "finetune_steps": steps if method in FINE_TUNED else 0,
+        **_storage(variant, bits),
+        **{split: _metrics(module, getattr(data, split)) for split in splits},
+    }
+    return row, variant
+
+
 def study(
     model, data: TrainData, train_cfg, cfg: CompressConfig, progress: bool = True, keep: dict | None = None
 ) -> list[dict[str, Any]]:
@@ -125,45 +188,14 @@ def study(
     receives the float weights of every variant that changed them (not float, not ptq), by name."""
     from tqdm import tqdm
 
-    from model.compress.fake_quant import FakeQuantTinyConv, calibrate
-    from model.compress.prune import apply_masks, magnitude_masks, prune_channels
+    from model.compress.fake_quant import calibrate
 
     cfg.check(model.channels)
     model.eval()
     ranges = calibrate(model, data.train.features)
-    steps = cfg.finetune_steps
-    plan: list[tuple[str, float | None]] = [("float", None)]
-    plan += [(m, b) for b in cfg.bits for m in ("ptq", "qat")]
-    plan += [(m, s) for s in cfg.sparsity for m in ("prune", "prune+ft")]
-    plan += [(m, c) for c in cfg.channels for m in ("channels", "channels+ft")]
     rows = []
-    for method, setting in tqdm(plan, desc="compress", disable=not progress):
-        variant = copy.deepcopy(model)
-        bits, activation_bits, masks, module = 32, 32, None, variant
-        if method in ("ptq", "qat"):
-            bits = int(setting)
-            activation_bits = cfg.activation_bits or bits
-            module = FakeQuantTinyConv(variant, bits, ranges, activation_bits)
-            if method == "qat":
-                finetune(module, variant, data, train_cfg, steps, cfg.lr, progress=progress)
-        elif method.startswith("prune"):
-            masks = magnitude_masks(variant, float(setting), cfg.prune_scope)
-            apply_masks(variant, masks)
-            if method == "prune+ft":
-                finetune(variant, variant, data, train_cfg, steps, cfg.lr, masks, progress)
-        elif method.startswith("channels"):
-            variant = module = prune_channels(variant, int(setting))
-            if method == "channels+ft":
-                finetune(variant, variant, data, train_cfg, steps, cfg.lr, progress=progress)
-        row = {
-            "method": method,
-            "setting": setting,
-            "bits": bits,
-            "activation_bits": activation_bits,
-            "finetune_steps": steps if method in ("qat", "prune+ft", "channels+ft") else 0,
-            **_storage(variant, bits),
-            "test": _test_metrics(module, data),
-        }
+    for method, setting in tqdm(plan(cfg), desc="compress", disable=not progress):
+        row, variant = compress_variant(model, method, setting, data, train_cfg, cfg, ranges, progress)
         rows.append(row)
         if keep is not None and method not in ("float", "ptq"):
             keep[variant_name(row)] = variant
@@ -246,7 +278,14 @@ def run(args: argparse.Namespace) -> int:
     checkpoint, out = Path(args.checkpoint), Path(args.out)
     model, payload = load_checkpoint(checkpoint)
     cfg = CompressConfig(
-        args.bits, args.sparsity, args.channels, args.finetune_steps, args.lr, args.prune_scope, args.activation_bits
+        args.bits,
+        args.sparsity,
+        args.channels,
+        args.finetune_steps,
+        args.lr,
+        args.prune_scope,
+        args.activation_bits,
+        args.norm,
     )
     try:
         cfg.check(model.channels)
@@ -321,6 +360,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--channels", type=list_of(positive_int), default=d.channels, help="channels kept (default 6,4,2)"
+    )
+    parser.add_argument(
+        "--norm",
+        choices=NORMS,
+        default=d.norm,
+        help=f"filter norm that ranks channels for --channels: l1, l2 or linf (default {d.norm})",
     )
     parser.add_argument(
         "--finetune-steps",
