@@ -1,4 +1,5 @@
-"""The pipeline report's own figures: per-class accuracy per source, stage times per variant."""
+"""The pipeline report's own figures: per-class accuracy per source, stage times per variant, and
+accuracy against the compression settings."""
 
 from __future__ import annotations
 
@@ -54,6 +55,34 @@ def stage_times(per_variant: dict[str, dict[str, float]], reference: dict[str, f
     ax.set_xlabel("ms at 64 MHz")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+    atomic_write_bytes(out, png_bytes(fig))
+    plt.close(fig)
+    return out
+
+
+def line_panels(
+    panels: list[tuple[str, dict[str, list[tuple[float, float]]]]], baseline: float | None, out: Path
+) -> Path:
+    """Side-by-side panels of test accuracy against an x (each panel: its x label and named series
+    of (x, accuracy) points), the float model's accuracy as a dotted line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False, sharey=True)
+    for ax, (xlabel, series) in zip(axes[0], panels, strict=True):
+        for (name, points), style in zip(series.items(), ("o--", "s-", "^:", "d-."), strict=False):
+            if points:
+                xs, ys = zip(*sorted(points), strict=True)
+                ax.plot(xs, ys, style, label=name)
+        if baseline is not None:
+            ax.axhline(baseline, color="grey", linestyle=":", label="float")
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("test accuracy")
+    fig.tight_layout()
     atomic_write_bytes(out, png_bytes(fig))
     plt.close(fig)
     return out

@@ -15,7 +15,7 @@ from model import config
 from model.atomic import atomic_write_text
 from model.errors import BadInput
 
-STAGES = ("corpus", "features", "train", "export", "firmware", "emulate", "robot", "report")
+STAGES = ("corpus", "features", "train", "compress", "export", "firmware", "emulate", "robot", "report")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class Variant:
     dtype: str  # "int8" or "float32": the model's activations (input, output)
     kernels: str  # firmware kernel set
     model: str = ""  # the exported model it runs, OUT/models/<model>.tflite (default: dtype)
+    weights: str = ""  # the weights' type when it differs from dtype ("int4": TFLite INT4 filters)
+    listed: bool = True  # in variants.json, with a Robot suite (else built for its measurements only)
+    checkpoint: str = ""  # the compressed model it is exported from (OUT/compress/models/...), else run/model.pt
 
     @property
     def model_path(self) -> str:
@@ -34,8 +37,12 @@ VARIANTS = (
     Variant("int8", "int8", "cortex_m4"),
     Variant("int8-ref", "int8", "reference"),
     Variant("float32", "float32", "reference"),
-    Variant("int4", "int8", "cortex_m4", "int4"),  # int8 activations, int4 weights (TFLite INT4)
+    Variant("int4", "int8", "cortex_m4", "int4", "int4"),  # int8 activations, int4 weights (TFLite INT4)
 )
+
+
+#: Repeats of the batch-1 forward pass timed for the CPU latency (``kws profile``).
+LATENCY_REPEATS = 200
 
 
 def say(stage: str, message: str) -> None:

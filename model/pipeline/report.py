@@ -13,6 +13,7 @@ import numpy as np
 
 from model import config
 from model.atomic import atomic_write_text
+from model.pipeline.compress_report import compression
 from model.pipeline.document import Block, Figure, Heading, Paragraph, table, to_html, to_markdown
 
 #: The study's measurements on an nRF52840 at 64 MHz with TFLM's reference kernels (ms).
@@ -302,6 +303,7 @@ def build(out: Path, data: Path) -> list[Block]:
     blocks += _size(records)
     blocks += _cycles(out, records)
     blocks += _latency(records)
+    blocks += compression(out, records)
     blocks += _robot(records)
     blocks += [Heading("Audio and features"), *figures(out, data)]
     return blocks

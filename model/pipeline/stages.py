@@ -6,18 +6,26 @@ Stages, in order (``--stop-after`` ends the run after one of them):
   features  micro-frontend features of every split and the augmented training pool (cached)
   train     TinyConv with TensorFlow's recipe into OUT/run (``kws train``), its ``kws size``
             estimate and its CPU latency (``kws profile``)
-  export    OUT/models/int8.tflite and float32.tflite, with tflite_micro's test accuracy
-  firmware  OUT/firmware/<variant>/ for int8 (Cortex-M4 kernels), int8-ref (reference kernels)
-            and float32 (``kws firmware build``), and OUT/variants.json for the Robot suites
+  compress  ``kws compress``'s study on the trained model, split and corpus: PTQ and QAT, magnitude
+            and channel pruning with and without fine-tuning (``--compress-grid`` fast, demo or
+            full; model/pipeline/compress.py), checkpoints in OUT/compress/models
+  export    OUT/models/int8.tflite, float32.tflite and int4.tflite, and <variant>.tflite of each
+            compressed model that gets firmware, with tflite_micro's test accuracy
+  firmware  OUT/firmware/<variant>/ for int8 (Cortex-M4 kernels), int8-ref (reference kernels),
+            float32, int4, and the compressed variants (``kws firmware build``): by default qat-8
+            and channel pruning with fine-tuning to about a half and a quarter of the channels
+            (``--all-variants``: every deployable one), plus every fine-tuned channel-pruned level
+            for its measurements (Table 5); OUT/variants.json lists the Robot suites' variants,
+            those measured only, and the compressed models without firmware and why
   emulate   the test split on each firmware in the Unicorn backend (all clips on int8, the first
-            ``--variant-clips`` on the others): labels, stage cycles, and the scores checked
-            against tflite_micro clip by clip
+            ``--variant-clips`` on the others, 3 on those built for measurements): labels, stage
+            cycles, and the scores checked against tflite_micro clip by clip
   robot     ``robot_tests/run.py --build OUT`` (the Robot Framework suites), output in OUT/robot
   report    OUT/report.md (figures linked) and OUT/report.html (figures embedded)
 
 Each finished stage leaves ``OUT/.stages/<stage>.json`` with the key of its inputs and what it
-measured; a rerun skips every stage whose key is unchanged, and the training and the emulation
-resume where they were interrupted. The report is written from those records only.
+measured; a rerun skips every stage whose key is unchanged, and the training, the compression
+and the emulation resume where they were interrupted. The report is written from those records only.
 """
 
 from __future__ import annotations
@@ -36,10 +44,21 @@ from typing import Any
 from model import config
 from model.atomic import atomic_write_text
 from model.errors import BadInput
-from model.options import list_of, non_negative_int, positive_float, positive_int, threads
+from model.options import float_range, int_range, list_of, non_negative_int, positive_float, positive_int, threads
+from model.pipeline.compress import (
+    GRIDS,
+    MEASURE_CLIPS,
+    Grid,
+    compress_stage,
+    compressed_variants,
+    make_grid,
+    study_config,
+)
 from model.pipeline.records import (
+    LATENCY_REPEATS,
     STAGES,
     VARIANTS,
+    Variant,
     cached,
     cached_info,
     file_digest,
@@ -52,8 +71,6 @@ from model.pipeline.records import (
 )
 
 ROBOT_SCRIPT = config.ROOT / "robot_tests" / "run.py"
-#: Repeats of the batch-1 forward pass timed for the CPU latency.
-LATENCY_REPEATS = 200
 #: What every variant must reach on test-split streams at 10 dB SNR (issue 12's acceptance), written
 #: into variants.json for the Robot suites' stream detection test.
 STREAM_THRESHOLDS = {
@@ -86,7 +103,14 @@ class Job:
     #: Test clips emulated on the variants after the first (0: all); the first always runs them all.
     variant_clips: int = 40
     progress: bool = True
+    compress_grid: Grid = GRIDS["demo"]
+    #: Every deployable compressed variant gets a Robot suite (else a representative handful).
+    all_variants: bool = False
     keys: dict[str, Any] = field(default_factory=dict)
+
+    def variants(self) -> list[Variant]:
+        """The firmware variants: the trained model's, then the compress stage's (once it has run)."""
+        return [*VARIANTS, *compressed_variants(self.out, self.all_variants)]
 
     @cached_property
     def settings(self) -> dict[str, Any]:
@@ -221,104 +245,128 @@ EXPORTED = ("int8", "float32", "int4")
 
 
 def export_stage(job: Job) -> dict:
-    from model.train.evaluate import confusion_matrix, split_metrics
-
     checkpoint = job.out / "run" / "model.pt"
-    key = {"checkpoint": file_digest(checkpoint), "features": job.keys["features"], "models": list(EXPORTED)}
+    compressed = {v.name: v for v in job.variants() if v.checkpoint}
+    key = {
+        "checkpoint": file_digest(checkpoint),
+        "features": job.keys["features"],
+        "models": list(EXPORTED),
+        "compressed": {name: [file_digest(job.out / v.checkpoint), v.weights] for name, v in compressed.items()},
+    }
     job.keys["export"] = key
     info = cached(job.out, "export", key)
     if info is not None:
         say("export", "cached")
         return info
-    from model.atomic import atomic_write_bytes
-    from model.deploy.export import export_tflite, tflm_predictions
-    from model.deploy.int4 import int4_flatbuffer
     from model.train.tinyconv import load_checkpoint
 
     start = time.perf_counter()
     model, _ = load_checkpoint(checkpoint)
-    data = job.train_data
     info: dict[str, Any] = {"models": {}}
     for dtype in EXPORTED:
-        if dtype == "int4":  # the int8 model with its filters as TFLite INT4
-            flatbuffer = int4_flatbuffer((job.out / "models" / "int8.tflite").read_bytes())
-        else:
-            flatbuffer = export_tflite(model, data.train.features if dtype == "int8" else None)
-        path = job.out / "models" / f"{dtype}.tflite"
-        atomic_write_bytes(path, flatbuffer)
-        confusion = confusion_matrix(data.test.labels, tflm_predictions(flatbuffer, data.test.features))
-        metrics = split_metrics(confusion)
-        info["models"][dtype] = {"path": str(path.relative_to(job.out)), "bytes": len(flatbuffer), "test": metrics}
-        say(
-            "export",
-            f"{path} ({len(flatbuffer):,} bytes): tflite_micro test accuracy {metrics['total']['accuracy']:.4f}",
-        )
+        info["models"][dtype] = _export(job, dtype, model if dtype != "int4" else None, dtype)
+    for name, variant in compressed.items():
+        info["models"][name] = _export(job, name, load_checkpoint(job.out / variant.checkpoint)[0], variant.weights)
     info["seconds"] = round(time.perf_counter() - start, 1)
     return write_record(job.out, "export", key, info)
 
 
+def _export(job: Job, name: str, model, kind: str) -> dict:
+    """OUT/models/<name>.tflite of ``model`` as ``kind`` (int8, float32; int4: the int8 export with INT4
+    filters, of ``model`` or, when None, of OUT/models/int8.tflite) and its tflite_micro test accuracy."""
+    from model.atomic import atomic_write_bytes
+    from model.deploy.export import export_tflite, tflm_predictions
+    from model.deploy.int4 import int4_flatbuffer
+    from model.train.evaluate import confusion_matrix, split_metrics
+
+    data = job.train_data
+    if kind == "int4":
+        int8 = (job.out / "models" / "int8.tflite").read_bytes() if model is None else None
+        flatbuffer = int4_flatbuffer(int8 or export_tflite(model, data.train.features))
+    else:
+        flatbuffer = export_tflite(model, data.train.features if kind in ("int8", "") else None)
+    path = job.out / "models" / f"{name}.tflite"
+    atomic_write_bytes(path, flatbuffer)
+    metrics = split_metrics(confusion_matrix(data.test.labels, tflm_predictions(flatbuffer, data.test.features)))
+    say("export", f"{path} ({len(flatbuffer):,} bytes): tflite_micro test accuracy {metrics['total']['accuracy']:.4f}")
+    return {"path": str(path.relative_to(job.out)), "bytes": len(flatbuffer), "test": metrics}
+
+
 def firmware_stage(job: Job) -> dict:
     """Every variant's firmware (reused while its model, kernels and the firmware sources are unchanged)
-    and variants.json.
+    and variants.json: the variants with a Robot suite, then those built for their measurements
+    only, and the compressed models that cannot be deployed, with the reason.
 
     A variant that cannot be built is recorded with the reason and left out of variants.json;
     the next run tries it again.
     """
-    from model.deploy.firmware import build
-
     start = time.perf_counter()
     previous = (read_record(job.out, "firmware") or {}).get("info", {}).get("variants", {})
     sources = sources_digest(FIRMWARE_SOURCES)
-    variants: dict[str, dict] = {}
-    for variant in VARIANTS:
-        model = job.out / variant.model_path
-        directory = job.out / "firmware" / variant.name
-        key = {"model": file_digest(model), "kernels": variant.kernels, "sources": sources}
-        old = previous.get(variant.name, {})
-        if old.get("key") == key and "error" not in old and (directory / "kws.elf").is_file():
-            say("firmware", f"{variant.name}: cached")
-            variants[variant.name] = old
-            continue
-        say("firmware", f"{variant.name}: building ({variant.dtype}, {variant.kernels} kernels)")
-        try:
-            size = build(model, directory, variant=variant.name, kernels=variant.kernels)
-        except BadInput as exc:
-            reason = exc.reason
-            say("firmware", f"{variant.name}: NOT BUILT: {reason}")
-            variants[variant.name] = {"key": key, "error": reason}
-            continue
-        say("firmware", f"{variant.name}: flash {size['flash_bytes']:,} B, RAM {size['ram_bytes']:,} B")
-        variants[variant.name] = {"key": key, "size": size}
-    built = [v for v in VARIANTS if "error" not in variants[v.name]]
+    wanted = job.variants()
+    variants = {v.name: _firmware(job, v, previous.get(v.name, {}), sources) for v in wanted}
+    built = [v for v in wanted if "error" not in variants[v.name]]
     listing = {
         "data": str(Path(job.data).resolve()),
-        "variants": [
-            {
-                "name": v.name,
-                "dtype": v.dtype,
-                "kernels": v.kernels,
-                "model": v.model_path,
-                **({"weights": v.model} if v.model else {}),
-                "dir": f"firmware/{v.name}",
-                "stream_thresholds": STREAM_THRESHOLDS,
-            }
-            for v in built
-        ],
+        "variants": [_listed(v) for v in built if v.listed],
+        "measured": [_listed(v) for v in built if not v.listed],
         "unbuilt": [{"name": name, "reason": v["error"]} for name, v in variants.items() if "error" in v],
+        "without_firmware": [
+            {"name": row["name"], "reason": row["note"]}
+            for row in (read_record(job.out, "compress") or {}).get("info", {}).get("rows", [])
+            if not row["weights"]
+        ],
     }
     atomic_write_text(job.out / "variants.json", json.dumps(listing, indent=2) + "\n")
-    say("firmware", f"wrote {job.out / 'variants.json'} ({len(built)} of {len(VARIANTS)} variants)")
+    say(
+        "firmware",
+        f"wrote {job.out / 'variants.json'} ({len(listing['variants'])} variants with Robot suites, "
+        f"{len(listing['measured'])} for measurements only; {len(built)} of {len(wanted)} built)",
+    )
     key = {name: v["key"] for name, v in variants.items()}
-    status = "done" if len(built) == len(VARIANTS) else "partial"
+    status = "done" if len(built) == len(wanted) else "partial"
     info = {"variants": variants, "seconds": round(time.perf_counter() - start, 1)}
     return write_record(job.out, "firmware", key, info, status)
+
+
+def _firmware(job: Job, variant: Variant, old: dict, sources: str) -> dict:
+    """One variant's OUT/firmware/<name>/ (cached while its key holds): its record entry."""
+    from model.deploy.firmware import build
+
+    model = job.out / variant.model_path
+    directory = job.out / "firmware" / variant.name
+    key = {"model": file_digest(model), "kernels": variant.kernels, "sources": sources}
+    entry = {"dtype": variant.dtype, "kernels": variant.kernels, "model": variant.model_path, "listed": variant.listed}
+    if old.get("key") == key and "error" not in old and (directory / "kws.elf").is_file():
+        say("firmware", f"{variant.name}: cached")
+        return old | entry
+    say("firmware", f"{variant.name}: building ({variant.dtype}, {variant.kernels} kernels)")
+    try:
+        size = build(model, directory, variant=variant.name, kernels=variant.kernels)
+    except BadInput as exc:
+        say("firmware", f"{variant.name}: NOT BUILT: {exc.reason}")
+        return {"key": key, "error": exc.reason} | entry
+    say("firmware", f"{variant.name}: flash {size['flash_bytes']:,} B, RAM {size['ram_bytes']:,} B")
+    return {"key": key, "size": size} | entry
+
+
+def _listed(v: Variant) -> dict:
+    return {
+        "name": v.name,
+        "dtype": v.dtype,
+        "kernels": v.kernels,
+        "model": v.model_path,
+        **({"weights": v.weights} if v.weights else {}),
+        "dir": f"firmware/{v.name}",
+        "stream_thresholds": STREAM_THRESHOLDS,
+    }
 
 
 def emulate_stage(job: Job) -> dict:
     from model.pipeline.emulate import emulate_variant
 
     firmware = cached_info(job.out, "firmware")
-    built = [v for v in VARIANTS if "error" not in firmware["variants"].get(v.name, {"error": ""})]
+    built = [v for v in job.variants() if "error" not in firmware["variants"].get(v.name, {"error": ""})]
     key = {
         "features": job.keys["features"],
         "backend": job.backend,
@@ -337,8 +385,10 @@ def emulate_stage(job: Job) -> dict:
     info: dict[str, Any] = {"backend": job.backend, "variants": {}}
     for variant in built:
         # The first variant (int8, the product) runs the whole test split; the others, run for
-        # their cycles and agreement, take the first --variant-clips clips.
+        # their cycles and agreement, take the first --variant-clips clips, and those built for
+        # Table 5's measurements only the first MEASURE_CLIPS.
         clips = examples if variant == VARIANTS[0] or not job.variant_clips else examples[: job.variant_clips]
+        clips = clips if variant.listed else examples[:MEASURE_CLIPS]
         say("emulate", f"{variant.name}: {len(clips)} test clips on {job.backend}")
         info["variants"][variant.name] = emulate_variant(
             job.out / "firmware" / variant.name / "kws.elf",
@@ -406,6 +456,7 @@ STAGE_FUNCTIONS = {
     "corpus": corpus_stage,
     "features": features_stage,
     "train": train_stage,
+    "compress": compress_stage,
     "export": export_stage,
     "firmware": firmware_stage,
     "emulate": emulate_stage,
@@ -439,6 +490,15 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput(None, str(exc)) from None
     if args.per_word < 1:
         raise BadInput(None, f"--per-word must be at least 1, got {args.per_word}")
+    grid = make_grid(
+        args.compress_grid,
+        bits=args.compress_bits,
+        sparsity=args.compress_sparsity,
+        channel_fractions=args.compress_channels,
+        finetune_steps=args.compress_steps,
+        norm=args.compress_norm,
+    )
+    study_config(grid, cfg.channels)  # an impossible grid stops the run before anything is written
     job = Job(
         out=Path(args.out),
         data=Path(args.data).resolve() if args.data else None,
@@ -448,6 +508,8 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         variant_clips=args.variant_clips,
         progress=not args.no_progress,
+        compress_grid=grid,
+        all_variants=args.all_variants,
     )
     return run_job(job, args.stop_after)
 
@@ -483,6 +545,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=40,
         help="test clips emulated on int8-ref and float32 (default 40; 0: all); int8 runs the whole test split",
     )
+    _compress_options(parser)
     parser.add_argument("--stop-after", choices=STAGES, default="report", help="last stage to run (report)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (stage lines only)")
     parser.set_defaults(func=run)
+
+
+def _compress_options(parser: argparse.ArgumentParser) -> None:
+    from model.compress import NORMS
+
+    group = parser.add_argument_group("compress stage (the grid: see model/pipeline/compress.py)")
+    group.add_argument(
+        "--compress-grid",
+        choices=tuple(GRIDS),
+        default="demo",
+        help="fast (make test), demo (default) or full (the study's grid)",
+    )
+    group.add_argument("--compress-bits", type=list_of(int_range(2, 8)), help="PTQ/QAT weight bits (the grid's)")
+    group.add_argument(
+        "--compress-sparsity",
+        type=list_of(float_range(0, 1, low_open=True, high_open=True)),
+        help="unstructured pruning sparsities (the grid's)",
+    )
+    group.add_argument(
+        "--compress-channels",
+        type=list_of(float_range(0, 1, low_open=True, high_open=True)),
+        help="fractions of the conv channels removed by structured pruning (the grid's)",
+    )
+    group.add_argument("--compress-steps", type=non_negative_int, help="QAT and fine-tuning steps (the grid's)")
+    group.add_argument("--compress-norm", choices=NORMS, help="filter norm ranking channels (l1)")
+    group.add_argument(
+        "--all-variants",
+        action="store_true",
+        help="firmware and a Robot suite for every deployable compressed model (default: QAT 8-bit and two "
+        "channel-pruned ones)",
+    )
