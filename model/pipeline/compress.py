@@ -187,6 +187,7 @@ def compress_stage(job) -> dict:
         "grid": asdict(grid),
         "train": asdict(job.train_config),
     }
+    key = json.loads(json.dumps(key))  # as the record keeps it: tuples become lists
     job.keys["compress"] = key
     info = cached(job.out, "compress", key)
     if info is not None:
@@ -220,7 +221,7 @@ def compress_stage(job) -> dict:
             accuracy = row["test"]["total"]["accuracy"]
             say("compress", f"{name}: test accuracy {accuracy:.4f}, {row['params']:,} parameters")
     rows = [done[variant_name(m, s)] for m, s in todo]
-    info = {"grid": asdict(grid), "channels": model.channels, "rows": rows}
+    info = {"grid": key["grid"], "channels": model.channels, "rows": rows}
     info["seconds"] = round(time.perf_counter() - start, 1)
     return write_record(job.out, "compress", key, info)
 

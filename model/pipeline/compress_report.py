@@ -167,8 +167,8 @@ def compression(out: Path, records: dict[str, dict]) -> list[Block]:
     info = record["info"]
     rows, grid = info["rows"], info["grid"]
     text = (
-        f"`kws compress` on this run's model, split and corpus (the compress stage, {info['seconds']:,} s): PTQ and "
-        f"QAT at {', '.join(map(str, grid['bits']))} bits; unstructured magnitude pruning at "
+        f"`kws compress` on this run's model, split and corpus (the compress stage: {info['seconds']:,} s in its "
+        f"last run): PTQ and QAT at {', '.join(map(str, grid['bits']))} bits; unstructured magnitude pruning at "
         f"{', '.join(f'{s:g}' for s in grid['sparsity'])}; channel pruning by the {grid['norm']} filter norm removing "
         f"{', '.join(f'{f:g}' for f in grid['channel_fractions'])} of the {info['channels']} channels; "
         f"{grid['finetune_steps']:,} steps of QAT or fine-tuning at learning rate {grid['lr']:g}. Accuracy: "
