@@ -20,7 +20,8 @@ pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None, reason="needs espeak-ng and sox (make setup)"
 )
 
-ARGS = ["--per-word", "24", "--seed", "3", "--steps", "60", "--no-progress"]
+ARGS = ["--per-word", "24", "--seed", "3", "--steps", "60", "--compress-grid", "fast", "--compress-steps", "20"]
+ARGS += ["--no-progress"]
 
 #: Stands in for robot_tests/run.py: checks the agreed command line and BUILD/variants.json,
 #: writes Robot's three output files and a one-line summary, exits with $FAKE_ROBOT_EXIT.
@@ -84,7 +85,7 @@ def demo(prepared, fake_robot):
 
 def test_stop_after_firmware_leaves_the_agreed_layout(prepared):
     out, stages = prepared
-    assert stages == {"corpus.json", "features.json", "train.json", "export.json", "firmware.json"}
+    assert stages == {"corpus.json", "features.json", "train.json", "compress.json", "export.json", "firmware.json"}
     for path in ("run/model.pt", "run/metrics.json", "run/report.md", "run/curves.png"):
         assert (out / path).is_file(), path
     for model in ("int8", "float32", "int4"):
@@ -92,16 +93,21 @@ def test_stop_after_firmware_leaves_the_agreed_layout(prepared):
     listing = json.loads((out / "variants.json").read_text())
     assert listing["data"] == str((out / "corpus").resolve())
     wanted = [("int8", "int8", "cortex_m4"), ("int8-ref", "int8", "reference"), ("float32", "float32", "reference"),
-              ("int4", "int8", "cortex_m4")]  # fmt: skip
+              ("int4", "int8", "cortex_m4"), ("qat-8", "int8", "cortex_m4"), ("channels-ft-4", "int8", "cortex_m4"),
+              ("channels-ft-2", "int8", "cortex_m4")]  # fmt: skip
     listed = [(v["name"], v["dtype"], v["kernels"]) for v in listing["variants"]]
     unbuilt = {v["name"]: v["reason"] for v in listing["unbuilt"]}
     # Every variant is either built and listed, or left out with the reason; int8 must build.
     assert [w for w in wanted if w[0] not in unbuilt] == listed and "int8" not in unbuilt, unbuilt
     for variant in listing["variants"]:
-        assert variant["model"] == f"models/{'int4' if variant['name'] == 'int4' else variant['dtype']}.tflite"
+        model = variant["name"] if variant["name"] not in ("int8-ref", "float32") else variant["dtype"]
+        assert variant["model"] == f"models/{model}.tflite"
         assert variant["dir"] == f"firmware/{variant['name']}"
         size = json.loads((out / variant["dir"] / "size.json").read_text())
         assert 0 < size["flash_bytes"] < size["flash_limit"] and 0 < size["ram_bytes"] < size["ram_limit"]
+    # The fast grid's 2-bit models have no kernel: listed with the reason, not built.
+    without = {v["name"]: v["reason"] for v in listing["without_firmware"]}
+    assert "no 2-bit kernel" in without["qat-2"] and listing["measured"] == []
     assert not (out / "report.md").exists()
 
 
@@ -131,14 +137,20 @@ def test_full_run_emulates_the_test_split_and_reports(demo):
     assert records["robot"]["info"]["summary"].endswith("all passed")
 
     md = (demo / "report.md").read_text()
-    for heading in ("## Test accuracy per class: host and firmware", "## Size: estimate against the ELF"):
+    for heading in (
+        "## Test accuracy per class: host and firmware",
+        "## Size: estimate against the ELF",
+        "## Compression",
+    ):
         assert heading in md
+    assert "Table 5" in md and "| 0.5 | 8,328 |" in md  # half the channels: its params, measured in emulation
+    assert "not emulated" not in md
     assert "| study: nRF52840, TFLM reference kernels | (21 ms) | (86 ms) |" in md
     assert f"firmware {next(iter(emulated))} (unicorn)" in md
     for figure in ("figures/test_accuracy.png", "figures/stage_times.png", "run/curves.png"):
         assert f"]({figure})" in md and (demo / figure).read_bytes()[:4] == b"\x89PNG"
     html = (demo / "report.html").read_text()
-    assert html.count('src="data:image/png;base64,') == md.count("![") == 5
+    assert html.count('src="data:image/png;base64,') == md.count("![") == 9
     assert 'src="figures' not in html and 'src="run' not in html
 
 
