@@ -146,11 +146,19 @@ class KwsLibrary:
 
     @keyword
     def cycle_budget_of_the_variant(self) -> DotDict:
-        """The variant's budget from resources/budgets.py, by dtype and kernels."""
+        """The variant's budget from resources/budgets.py, by dtype and kernels; a channel-pruned
+        model's inference budget from its conv channels."""
+        key = self.variant.budget_key
         budgets = BuiltIn().get_variable_value("${BUDGETS}")
-        if budgets is None or self.variant.budget_key not in budgets:
-            raise AssertionError(f"no cycle budget stated for {self.variant.budget_key} in resources/budgets.py")
-        return DotDict(budgets[self.variant.budget_key])
+        if budgets is None or key not in budgets:
+            raise AssertionError(f"no cycle budget stated for {key} in resources/budgets.py")
+        budget = dict(budgets[key])
+        if self.variant.channels:
+            scaling = (BuiltIn().get_variable_value("${PER_CHANNEL_INF}") or {}).get(key)
+            if scaling is None:
+                raise AssertionError(f"no per-channel inference budget stated for {key} in resources/budgets.py")
+            budget["inf"] = scaling["fixed"] + self.variant.channels * scaling["per_channel"]
+        return DotDict(budget)
 
     @keyword
     def stage_should_stay_within_budget(self, line: str, budget: DotDict, boot: str) -> None:

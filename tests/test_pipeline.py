@@ -105,6 +105,9 @@ def test_stop_after_firmware_leaves_the_agreed_layout(prepared):
         assert variant["dir"] == f"firmware/{variant['name']}"
         size = json.loads((out / variant["dir"] / "size.json").read_text())
         assert 0 < size["flash_bytes"] < size["flash_limit"] and 0 < size["ram_bytes"] < size["ram_limit"]
+    # Channel-pruned variants carry their channel count (their inference budget scales with it).
+    assert {v["name"]: v.get("channels") for v in listing["variants"]}["channels-ft-2"] == 2
+    assert "channels" not in listing["variants"][4]  # qat-8: the int8 budget
     # The fast grid's 2-bit models have no kernel: listed with the reason, not built.
     without = {v["name"]: v["reason"] for v in listing["without_firmware"]}
     assert "no 2-bit kernel" in without["qat-2"] and listing["measured"] == []

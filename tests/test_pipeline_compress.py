@@ -182,3 +182,16 @@ def test_checkpoint_of_another_shape_is_refused(trained, tmp_path, capsys) -> No
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and says in err[0], err
         assert not result.exists()
+
+
+def test_the_per_channel_inference_budget_meets_int8s_at_eight_channels() -> None:
+    """Two stated budgets of the same kernels (robot_tests/resources/budgets.py) must agree where they meet."""
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "robot_tests" / "resources" / "budgets.py"
+    spec = importlib.util.spec_from_file_location("budgets", path)
+    budgets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(budgets)
+    line = budgets.PER_CHANNEL_INF["int8/cortex_m4"]
+    at_eight = line["fixed"] + 8 * line["per_channel"]
+    assert at_eight == pytest.approx(budgets.BUDGETS["int8/cortex_m4"]["inf"], rel=0.01)

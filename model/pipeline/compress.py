@@ -243,5 +243,9 @@ def compressed_variants(out: Path, all_variants: bool) -> list[Variant]:
         listed = listed or (row["method"] == "channels+ft" and row["channels"] in picks)
         if listed or row["method"] == "channels+ft":
             weights = row["weights"] if row["weights"] != "int8" else ""
-            variants.append(Variant(row["name"], "int8", "cortex_m4", row["name"], weights, listed, row["checkpoint"]))
+            channels = row["channels"] if row["method"].startswith("channels") else 0  # scales its cycle budget
+            checkpoint = row["checkpoint"]
+            variants.append(
+                Variant(row["name"], "int8", "cortex_m4", row["name"], weights, listed, checkpoint, channels)
+            )
     return variants

@@ -27,6 +27,7 @@ class Variant:
     weights: str = ""  # the weights' type when it differs from dtype ("int4": TFLite INT4 filters)
     listed: bool = True  # in variants.json, with a Robot suite (else built for its measurements only)
     checkpoint: str = ""  # the compressed model it is exported from (OUT/compress/models/...), else run/model.pt
+    channels: int = 0  # a channel-pruned model's conv channels (its cycle budget scales with them), else 0
 
     @property
     def model_path(self) -> str:

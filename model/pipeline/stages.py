@@ -357,6 +357,7 @@ def _listed(v: Variant) -> dict:
         "kernels": v.kernels,
         "model": v.model_path,
         **({"weights": v.weights} if v.weights else {}),
+        **({"channels": v.channels} if v.channels else {}),
         "dir": f"firmware/{v.name}",
         "stream_thresholds": STREAM_THRESHOLDS,
     }
