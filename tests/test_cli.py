@@ -122,6 +122,11 @@ def test_dataset_clip_longer_than_one_second_is_one_line(tmp_path):
         ("data synth --out O --per-word 0", "--per-word", "at least 1, got 0"),
         ("pipeline --out O --steps 10,", "--steps", "comma-separated"),
         ("pipeline --out O --variant-clips -1", "--variant-clips", "at least 0, got -1"),
+        ("pipeline --out O --compress-sparsity 1.0", "--compress-sparsity", "in (0, 1), got 1"),
+        ("pipeline --out O --compress-bits 1", "--compress-bits", "between 2 and 8, got 1"),
+        ("pipeline --out O --compress-steps -1", "--compress-steps", "at least 0, got -1"),
+        ("pipeline --out O --compress-norm l3", "--compress-norm", "invalid choice: 'l3'"),
+        ("compress --checkpoint C --data D --out O --norm l3", "--norm", "invalid choice: 'l3'"),
         ("export --checkpoint C --data D --out O --weight-bits 3", "--weight-bits", "must be 8 or 4, got '3'"),
     ],
 )
