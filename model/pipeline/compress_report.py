@@ -153,11 +153,15 @@ def _firmware(records: dict[str, dict], rows: list[dict]) -> list[Block]:
     header = ["variant", "firmware for", "PyTorch test", "tflite_micro test", ".tflite (B)", "flash (B)", "RAM (B)"]
     header.append("inference cycles")
     without = [f"{row['name']}: {row['note']}" for row in rows if not row["weights"]]
-    return [
-        Paragraph("Compressed models built as firmware (`--all-variants` builds every deployable one):"),
+    unbuilt = [row["name"] for row in rows if row["weights"] and row["name"] not in firmware]
+    blocks: list[Block] = [
+        Paragraph("Compressed models built as firmware:"),
         table(header, table_rows, [False, False] + [True] * 6),
         Paragraph("Without firmware of their own: " + "; ".join(without) + "."),
     ]
+    if unbuilt:
+        blocks.append(Paragraph(f"Deployable, built with `--all-variants`: {', '.join(unbuilt)}."))
+    return blocks
 
 
 def compression(out: Path, records: dict[str, dict]) -> list[Block]:
