@@ -109,7 +109,7 @@ def deployment(method: str, setting: float | None) -> tuple[str | None, str]:
             return f"int{bits}", ""
         return None, f"no {bits}-bit kernel: the firmware stores weights as int8 or int4"
     if method.startswith("prune"):
-        return "int8", "dense int8, the zeros stored"
+        return "int8", "int8, the fc weights sparse where that takes fewer bytes (kws firmware build --weights auto)"
     return "int8", ""
 
 
