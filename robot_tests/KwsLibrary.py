@@ -146,18 +146,19 @@ class KwsLibrary:
 
     @keyword
     def cycle_budget_of_the_variant(self) -> DotDict:
-        """The variant's budget from resources/budgets.py, by dtype and kernels; a channel-pruned
-        model's inference budget from its conv channels."""
+        """The variant's budget from resources/budgets.py, by dtype and kernels; a pruned model's
+        inference budget from its conv channels or its nonzero weights."""
         key = self.variant.budget_key
         budgets = BuiltIn().get_variable_value("${BUDGETS}")
         if budgets is None or key not in budgets:
             raise AssertionError(f"no cycle budget stated for {key} in resources/budgets.py")
         budget = dict(budgets[key])
-        if self.variant.channels:
-            scaling = (BuiltIn().get_variable_value("${PER_CHANNEL_INF}") or {}).get(key)
-            if scaling is None:
-                raise AssertionError(f"no per-channel inference budget stated for {key} in resources/budgets.py")
-            budget["inf"] = scaling["fixed"] + self.variant.channels * scaling["per_channel"]
+        for count, unit in ((self.variant.channels, "channel"), (self.variant.nonzero_weights, "nonzero")):
+            if count:
+                line = (BuiltIn().get_variable_value(f"${{PER_{unit.upper()}_INF}}") or {}).get(key)
+                if line is None:
+                    raise AssertionError(f"no per-{unit} inference budget stated for {key} in resources/budgets.py")
+                budget["inf"] = int(line["fixed"] + count * line[f"per_{unit}"])
         return DotDict(budget)
 
     @keyword

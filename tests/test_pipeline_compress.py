@@ -89,6 +89,10 @@ def test_which_variants_become_firmware(stage, trained) -> None:
     assert {v.name for v in everything} == {name for name, r in rows.items() if r["weights"]}
     assert all(v.listed for v in everything)
     assert {v.name: v.weights for v in everything}["qat-4"] == "int4"
+    # What each inference budget scales with: channels of channel-pruned, nonzero weights of pruned models.
+    scaled = {v.name: (v.channels, v.nonzero_weights) for v in everything}
+    assert scaled["channels-3"] == (3, 0) and scaled["qat-8"] == (0, 0)
+    assert scaled["prune-ft-50"] == (0, rows["prune-ft-50"]["nonzero_weights"]) != (0, 0)
 
 
 def test_rerun_is_cached_and_an_interruption_resumes(stage, trained, monkeypatch, capsys) -> None:

@@ -243,9 +243,9 @@ def compressed_variants(out: Path, all_variants: bool) -> list[Variant]:
         listed = listed or (row["method"] == "channels+ft" and row["channels"] in picks)
         if listed or row["method"] == "channels+ft":
             weights = row["weights"] if row["weights"] != "int8" else ""
-            channels = row["channels"] if row["method"].startswith("channels") else 0  # scales its cycle budget
-            checkpoint = row["checkpoint"]
-            variants.append(
-                Variant(row["name"], "int8", "cortex_m4", row["name"], weights, listed, checkpoint, channels)
-            )
+            # What its inference budget scales with: conv channels, or nonzero weights (the fc may be sparse).
+            channels = row["channels"] if row["method"].startswith("channels") else 0
+            nonzero = row["nonzero_weights"] if row["method"].startswith("prune") else 0
+            name, checkpoint = row["name"], row["checkpoint"]
+            variants.append(Variant(name, "int8", "cortex_m4", name, weights, listed, checkpoint, channels, nonzero))
     return variants

@@ -28,6 +28,7 @@ class Variant:
     listed: bool = True  # in variants.json, with a Robot suite (else built for its measurements only)
     checkpoint: str = ""  # the compressed model it is exported from (OUT/compress/models/...), else run/model.pt
     channels: int = 0  # a channel-pruned model's conv channels (its cycle budget scales with them), else 0
+    nonzero_weights: int = 0  # a magnitude-pruned model's nonzero weights (its cycle budget scales with them)
 
     @property
     def model_path(self) -> str:

@@ -358,6 +358,7 @@ def _listed(v: Variant) -> dict:
         "model": v.model_path,
         **({"weights": v.weights} if v.weights else {}),
         **({"channels": v.channels} if v.channels else {}),
+        **({"nonzero_weights": v.nonzero_weights} if v.nonzero_weights else {}),
         "dir": f"firmware/{v.name}",
         "stream_thresholds": STREAM_THRESHOLDS,
     }

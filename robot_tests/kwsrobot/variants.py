@@ -23,6 +23,7 @@ class Variant:
     stream_thresholds: dict | None = None  # snr_db, min_hit_rate, max_wrong_label_rate, max_false_accepts_per_hour
     weights: str = ""  # the weights' type when it differs from dtype ("int4": TFLite INT4 filters)
     channels: int = 0  # a channel-pruned model's conv channels: its inference budget scales with them
+    nonzero_weights: int = 0  # a magnitude-pruned model's nonzero weights: its inference budget scales with them
 
     @property
     def elf(self) -> Path:
@@ -73,6 +74,7 @@ def read_build(root: str | Path) -> Build:
                 stream_thresholds=v.get("stream_thresholds"),
                 weights=str(v.get("weights", "")),
                 channels=int(v.get("channels", 0)),
+                nonzero_weights=int(v.get("nonzero_weights", 0)),
             )
             for v in spec["variants"]
         )

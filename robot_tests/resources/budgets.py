@@ -30,5 +30,12 @@ BUDGETS = {
 #: 2 channels, 252.5k at 4, 467.1k at 8 (int8), on the line 38.0k + 53.6k per channel; plus 4 per cent.
 PER_CHANNEL_INF = {"int8/cortex_m4": {"fixed": 39_500, "per_channel": 55_800}}
 
+#: Magnitude-pruned int8 models (``nonzero_weights`` in variants.json, conv and fc): the code generator
+#: stores the fc sparse where that is smaller (``--weights auto``), and the sparse kernel's cost follows
+#: the nonzero weights. Inference budget: ``fixed`` plus ``per_nonzero`` for each. Worst cases measured
+#: in stream mode (``kws pipeline --all-variants``'s suites): 457,969 at 1,664 nonzero weights (90 %
+#: pruned), 521,664 at 8,320 (50 %), on the line 442.0k + 9.57 per nonzero weight; plus 4 per cent.
+PER_NONZERO_INF = {"int8/cortex_m4": {"fixed": 460_000, "per_nonzero": 10}}
+
 #: Bytes of the stack reserve that must stay unused beyond the painted peak (``profile stage=stack``).
 STACK_MARGIN = 256
