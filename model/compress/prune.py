@@ -1,8 +1,9 @@
 """Pruning TinyConv: single weights by magnitude (masks), or whole conv channels (a smaller model).
 
 Unstructured: the smallest-magnitude conv and fc weights, the same share of each layer or ranked
-together (biases untouched); ranking single weights by |w| is the same under any norm. The zeros are kept in the dense
-tensors, so flash, RAM and cycles do not change until a sparse format exists.
+together (biases untouched); ranking single weights by |w| is the same under any norm. The zeros
+stay in the dense tensors here; the code generator stores a pruned fc sparse where that is smaller
+(``kws codegen --weights auto``, model.deploy.codegen.sparse).
 
 Structured: conv filters ranked by a norm of their weights (L1 by default, the study's choice;
 L2 or L-infinity, ``NORMS``); the kept filters and the fc input columns they feed make a TinyConv
