@@ -28,6 +28,7 @@ def _tool(name: str):
 
 
 commands = _tool("readme_commands")
+figures = _tool("readme_figures")
 QUICK = [block for block in commands.all_blocks() if block.kind == "quick"]
 
 
@@ -97,3 +98,43 @@ def test_the_pipeline_layout_model_holds_for_a_demo_tree() -> None:
         if path.startswith("./robot") and not (tree / "robot").exists():
             continue
         assert list(tree.glob(path.removeprefix("./"))) or path == ".", path
+
+
+def test_every_figure_block_is_its_record_rendered() -> None:
+    assert figures.problems() == []
+
+
+def test_a_figure_edited_by_hand_fails_the_check(tmp_path: Path) -> None:
+    records = figures.load_records()
+    assert records, "no figure records in docs/figures"
+    name = sorted(records)[0]
+    for readme in figures.READMES:
+        text = (ROOT / readme).read_text(encoding="utf-8")
+        match = next((m for m in figures.blocks(text) if m.group("name") == name), None)
+        if match is not None:
+            body = match.group("body")
+            digit = next(i for i, char in enumerate(body) if char.isdigit())
+            edited = body[:digit] + str((int(body[digit]) + 1) % 10) + body[digit + 1 :]
+            text = text[: match.start("body")] + edited + text[match.end("body") :]
+        (tmp_path / readme).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / readme).write_text(text, encoding="utf-8")
+    found = figures.problems(tmp_path)
+    assert found == [
+        f"{readme}: figures:{name}: differs from docs/figures/{name}.json (rerun {records[name]['command']})"
+        for readme in figures.READMES
+        if any(m.group("name") == name for m in figures.blocks((ROOT / readme).read_text()))
+    ]
+
+
+def test_a_block_needs_a_known_script_and_a_record(tmp_path: Path) -> None:
+    (tmp_path / "firmware").mkdir()
+    (tmp_path / "firmware" / "README.md").write_text("")
+    (tmp_path / "README.md").write_text(
+        "<!-- figures:train begin: python tools/other.py -->\nold\n<!-- figures:train end -->\n"
+        "<!-- figures:train begin: python tools/readme_figures.py --build b -->\nold\n<!-- figures:train end -->\n"
+    )
+    found = figures.problems(tmp_path, tmp_path / "no-records")
+    assert [problem.split(": ", 2)[2] for problem in found] == [
+        "names no figure of tools/readme_figures.py ('python tools/other.py')",
+        "no record docs/figures/train.json",
+    ]
