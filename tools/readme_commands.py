@@ -19,7 +19,7 @@ every README command in order, succeeds".
 
     python tools/readme_commands.py             # the static check, one line per problem
     python tools/readme_commands.py --list      # every command with its kind
-    python tools/readme_commands.py --run-all [--from N]   # run them (quick and long), in order
+    python tools/readme_commands.py --run-all [--from N] [--to M]   # run them (quick and long), in order
 """
 
 from __future__ import annotations
@@ -306,8 +306,8 @@ def runnable(words: list[str], env: dict[str, str], python: str = sys.executable
         return [python, "-m", "model.cli", *words[1:]], environment
     if program in ("python", "python3"):
         return [python, *words[1:]], environment
-    if program == "tox":
-        return [str(Path(python).parent / "tox"), *words[1:]], environment
+    if words[0].startswith(".venv/bin/"):
+        return [str(Path(python).parent / program), *words[1:]], environment
     return words, environment
 
 
@@ -327,13 +327,13 @@ def run_block(block: Block, cwd: Path, python: str = sys.executable) -> Iterator
             return
 
 
-def _run_all(blocks: list[Block], start: int) -> int:
-    """Run every quick and long command in order from the start-th; stop at the first failure."""
+def _run_all(blocks: list[Block], start: int, stop: int | None = None) -> int:
+    """Run every quick and long command in order from the start-th (to the stop-th); stop at the first failure."""
     number = 0
     for block in blocks:
         for command in block.commands:
             number += 1
-            if number < start:
+            if number < start or (stop is not None and number > stop):
                 continue
             if block.kind in ("manual", "synopsis"):
                 print(f"[{number}] not run ({block.kind}: {block.reason}): {command}", flush=True)
@@ -353,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print every command with its number and kind")
     parser.add_argument("--run-all", action="store_true", help="run every quick and long command, in order")
     parser.add_argument("--from", dest="start", type=int, default=1, help="with --run-all: start at command N (1)")
+    parser.add_argument("--to", dest="stop", type=int, help="with --run-all: end after command N (default: the last)")
     args = parser.parse_args(argv)
     blocks = all_blocks()
     if args.list:
@@ -367,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
     if problems:
         return 1
-    return _run_all(blocks, args.start) if args.run_all else 0
+    return _run_all(blocks, args.start, args.stop) if args.run_all else 0
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ def render_train(data: dict[str, Any]) -> str:
     return (
         f"On the synthetic corpus ({corpus_text(data['corpus'])}) the default recipe\n"
         f"reaches test accuracy {test['accuracy']:.3f} ({test['correct']} of {test['samples']} clips; best checkpoint "
-        f"at step {data['best_step']:,} of {data['steps_run']:,}, validation {validation['accuracy']:.3f} on "
+        f"at step {data['best_step']:,} of {data['steps_run']:,},\nvalidation {validation['accuracy']:.3f} on "
         f"{validation['samples']}; training {data['seconds'] / 60:.1f} minutes):\n\n"
         "| class | test samples | correct | accuracy |\n| --- | ---: | ---: | ---: |\n" + rows
     )
@@ -123,7 +123,7 @@ def render_firmware_size(data: dict[str, Any]) -> str:
     }
     rows = "".join(
         f"| {names[name][0]} | {v['flash_bytes']:,} | {v['ram_bytes']:,} | "
-        f"{estimate(data, names[name][1]) if name != 'int4' else '— (int8 figures: `kws size` has no int4)'} |\n"
+        f"{estimate(data, names[name][1]) if name != 'int4' else '—'} |\n"
         for name, v in data["variants"].items()
     )
     return (
@@ -148,7 +148,8 @@ def extract_main_job(build: Path) -> dict[str, Any] | None:
         "firmware_int8": _total(int8["test"]),
         "bit_exact": [int8["matches_tflite_micro"], int8["clips"]],
         "ms": {stage: int8["cycles"][stage]["ms"] for stage in ("preprocess", "inference") if stage in int8["cycles"]},
-        "robot": _stage(build, "robot").get("summary") if (stages / "robot.json").is_file() else None,
+        # The summary ends with the report's absolute path: the counts only.
+        "robot": _stage(build, "robot")["summary"].split(";")[0] if (stages / "robot.json").is_file() else None,
     }
 
 
@@ -159,11 +160,12 @@ def render_main_job(data: dict[str, Any]) -> str:
     times = ", ".join(f"{stage} {s:.0f} s" for stage, s in data["seconds"].items() if s is not None)
     ms = data["ms"]
     return (
-        f"Stage times: {times}. Test accuracy: PyTorch {acc(data['pytorch'])}, int8 on tflite_micro "
+        f"Stage times: {times}; {sum(s for s in data['seconds'].values() if s is not None):,.0f} s in all.\n"
+        f"Test accuracy: PyTorch {acc(data['pytorch'])}, int8 on tflite_micro "
         f"{acc(data['tflite_int8'])}, int8 on the emulated firmware {acc(data['firmware_int8'])} "
-        f"({data['bit_exact'][0]} of {data['bit_exact'][1]} clips equal to tflite_micro); int8 firmware "
-        f"{ms.get('preprocessing', ms.get('preprocess', 0)):.1f} ms preprocessing and {ms.get('inference', 0):.1f} ms "
-        f"inference per 1 s clip at 64 MHz (modelled cycles, median); Robot: {data['robot'] or 'not run'}.\n"
+        f"({data['bit_exact'][0]} of {data['bit_exact'][1]} clips equal to tflite_micro);\nint8 firmware "
+        f"{ms['preprocess']:.1f} ms preprocessing and {ms['inference']:.1f} ms "
+        f"inference per 1 s clip at 64 MHz (modelled cycles, median);\nRobot: {data['robot'] or 'not run'}.\n"
     )
 
 
@@ -230,9 +232,10 @@ def commit() -> str:
 def render(name: str, record: dict[str, Any]) -> str:
     """A block's body: the figures, then where they come from."""
     body = FIGURES[name][1](record["data"])
+    note = f" ({record['note']})" if record.get("note") else ""
     stamp = (
-        f"\n*Figures from {record['source']}, written by `{record['command']}` at commit {record['commit']} on "
-        f"{record['date']}; machine: {record['machine']}.*\n"
+        f"\n*Figures from {record['source']},\nwritten by `{record['command']}` at commit {record['commit']} on "
+        f"{record['date']};\nmachine: {record['machine']}{note}.*\n"
     )
     return body + stamp
 
@@ -276,9 +279,10 @@ def problems(root: Path = ROOT, folder: Path = RECORDS) -> list[str]:
     return found
 
 
-def build_records(build: Path, command: str) -> dict[str, dict[str, Any]]:
+def build_records(build: Path, command: str, note: str = "") -> dict[str, dict[str, Any]]:
     stamp = {
         "command": command,
+        "note": note,
         "machine": machine(),
         "commit": commit(),
         "date": datetime.date.today().isoformat(),
@@ -295,12 +299,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", type=Path, help="a make demo tree: record its figures and rewrite the READMEs")
     parser.add_argument("--check", action="store_true", help="fail unless every block equals its record")
+    parser.add_argument("--note", default="", help="said after the machine, e.g. the load while the tree was made")
     args = parser.parse_args(argv)
     if args.build is not None:
         if not (args.build / ".stages").is_dir():
             print(f"readme_figures: {args.build}: not a kws pipeline tree (no .stages/)", file=sys.stderr)
             return 2
-        records = build_records(args.build, f"python {SCRIPT} --build {args.build}")
+        records = build_records(args.build, f"python {SCRIPT} --build {args.build}", args.note)
         RECORDS.mkdir(parents=True, exist_ok=True)
         for name, record in records.items():
             (RECORDS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
