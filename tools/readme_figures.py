@@ -181,8 +181,8 @@ def extract_compress(build: Path, folder: str = "compress") -> dict[str, Any] | 
 def render_compress(data: dict[str, Any]) -> str:
     """One line per setting: the variant without and with fine-tuning (PTQ → QAT, pruned → fine-tuned)."""
     rows = data["variants"]
-    pairs = (("ptq", "qat", "weights {} bits"), ("prune", "prune+ft", "{:.0%} of weights zeroed"))
-    pairs += (("channels", "channels+ft", "{} conv channels"),)
+    pairs = (("ptq", "qat", "weights {:g} bits"), ("prune", "prune+ft", "{:g} % of weights zeroed"))
+    pairs += (("channels", "channels+ft", "{:g} conv channels"),)
     lines = [
         f"| float (`kws train`) | {rows[0]['weight_bytes']:,} | {rows[0]['test']['accuracy']:.3f} |\n"
         if rows[0]["method"] == "float"
@@ -193,7 +193,8 @@ def render_compress(data: dict[str, Any]) -> str:
             tuned = next((r for r in rows if r["method"] == after and r["setting"] == row["setting"]), None)
             dense = " (dense)" if before == "prune" else ""
             result = f"{row['test']['accuracy']:.3f}" + (f" → {tuned['test']['accuracy']:.3f}" if tuned else "")
-            lines.append(f"| {label.format(row['setting'])} | {row['weight_bytes']:,}{dense} | {result} |\n")
+            setting = row["setting"] * 100 if before == "prune" else row["setting"]
+            lines.append(f"| {label.format(setting)} | {row['weight_bytes']:,}{dense} | {result} |\n")
     head = "| variant | weight bytes | test accuracy (without → with fine-tuning) |\n| --- | ---: | --- |\n"
     return head + "".join(lines)
 
