@@ -29,7 +29,7 @@ def _tool(name: str):
 
 commands = _tool("readme_commands")
 figures = _tool("readme_figures")
-QUICK = [block for block in commands.all_blocks() if block.kind == "quick"]
+QUICK = [block for block in commands.all_blocks() if block.kind in ("quick", "bad-input")]
 
 
 def test_every_readme_command_is_known_and_its_inputs_are_made_before() -> None:
@@ -72,7 +72,7 @@ def test_a_marker_names_a_known_kind(tmp_path: Path) -> None:
 
 def test_the_readmes_have_quick_long_and_manual_blocks() -> None:
     kinds = {block.kind for block in commands.all_blocks()}
-    assert {"quick", "long", "manual"} <= kinds
+    assert {"quick", "bad-input", "long", "manual"} <= kinds
     assert all(block.reason for block in commands.all_blocks() if block.kind != "quick")
 
 
@@ -84,7 +84,7 @@ def test_quick_block_runs(block, tmp_path: Path) -> None:
             (tmp_path / entry.name).symlink_to(entry)
     for command, code, _ in commands.run_block(block, tmp_path):
         assert code == 0, f"{block.where}: {command} exited {code}"
-        found, _, outputs = commands.check_command(command, block.readme)
+        found, _, outputs = commands.check_command(command, block.readme, bad_input=block.kind == "bad-input")
         assert not found
         for path in outputs:  # the light model of its outputs holds for what it really wrote
             assert list(tmp_path.glob(path)), f"{command} did not make {path}"
@@ -136,3 +136,9 @@ def test_a_block_needs_a_known_script_and_a_record(tmp_path: Path) -> None:
         "names no figure of tools/readme_figures.py ('python tools/other.py')",
         "no record docs/figures/train.json",
     ]
+
+
+def test_a_bad_input_example_that_succeeds_fails_the_block(tmp_path: Path) -> None:
+    block = commands.Block("README.md", 1, "bad-input", "must fail", ["kws --help"])
+    [(_, code, _)] = list(commands.run_block(block, ROOT))
+    assert code != 0

@@ -3,6 +3,7 @@
 Every fenced ``sh`` block of the READMEs (``README.md``, then ``firmware/README.md``) is read in
 order. An HTML comment on the line before a block says how it is tested::
 
+    <!-- docs-test: bad-input: REASON -->                 quick, and each command must fail in one line, exit 2
     <!-- docs-test: long: needs make demo's tree -->      checked here; run by --run-all
     <!-- docs-test: manual: needs an nRF52840-DK -->     checked here; never run by this script
     <!-- docs-test: synopsis: placeholders in <...> -->  only the program, script or target is checked
@@ -40,8 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = ("README.md", "firmware/README.md")
-KINDS = ("quick", "long", "manual", "synopsis")
-MARKER = re.compile(r"<!--\s*docs-test:\s*(\w+)\s*:\s*(.*?)\s*-->")
+KINDS = ("quick", "bad-input", "long", "manual", "synopsis")
+MARKER = re.compile(r"<!--\s*docs-test:\s*([\w-]+)\s*:\s*(.*?)\s*-->")
 SHELL_INFO = {"sh", "bash", "shell", "console"}
 # Paths under these folders are made by commands; everything else must exist in the repository.
 MADE = ("build/", "data/")
@@ -230,8 +231,11 @@ def program_of(words: list[str]) -> str:
     return words[0].removeprefix(".venv/bin/") if words else ""
 
 
-def check_command(command: str, readme: str, synopsis: bool = False) -> tuple[list[str], list[str], list[str]]:
-    """(problems, inputs, outputs) of one README command, without running it."""
+def check_command(
+    command: str, readme: str, synopsis: bool = False, bad_input: bool = False
+) -> tuple[list[str], list[str], list[str]]:
+    """(problems, inputs, outputs) of one README command, without running it. A bad-input example
+    may be refused by the parser (that is its point): it makes nothing."""
     where = workdir(readme, command)
     _, words = split_command(command)
     program = program_of(words)
@@ -239,12 +243,14 @@ def check_command(command: str, readme: str, synopsis: bool = False) -> tuple[li
         if synopsis:
             return [], [], []
         args, error = _kws_parse(words[1:])
+        if args is None and bad_input:
+            return [], [], []
         if args is None:
             return [f"kws does not parse {' '.join(words[1:])!r}: {error}"], [], []
         if not hasattr(args, "command"):
             return [], [], []
         inputs, outputs = _kws_paths(args, words)
-        return [], inputs, outputs
+        return [], inputs, [] if bad_input else outputs
     if program in ("python", "python3"):
         return _script_problems(words[1:], where) if not synopsis else ([], [], [])
     if program == "make":
@@ -282,7 +288,9 @@ def static_problems(blocks: list[Block] | None = None) -> list[str]:
     problems = []
     for block in blocks if blocks is not None else all_blocks():
         for command in block.commands:
-            found, inputs, made = check_command(command, block.readme, synopsis=block.kind == "synopsis")
+            found, inputs, made = check_command(
+                command, block.readme, synopsis=block.kind == "synopsis", bad_input=block.kind == "bad-input"
+            )
             problems += [f"{block.where}: {problem}" for problem in found]
             base = workdir(block.readme, command).relative_to(ROOT)
             for path in inputs:
@@ -312,7 +320,8 @@ def runnable(words: list[str], env: dict[str, str], python: str = sys.executable
 
 
 def run_block(block: Block, cwd: Path, python: str = sys.executable) -> Iterator[tuple[str, int, float]]:
-    """Run a block's commands one after the other in cwd: (command, exit code, seconds) each."""
+    """Run a block's commands one after the other in cwd: (command, exit code, seconds) each. In a
+    bad-input block a command passes (code 0) when it exits 2 with one line on stderr."""
     for command in block.commands:
         env, words = split_command(command)
         if program_of(words) == ".":
@@ -321,7 +330,13 @@ def run_block(block: Block, cwd: Path, python: str = sys.executable) -> Iterator
         argv, environment = runnable(words, env, python)
         start = time.monotonic()
         folder = cwd / workdir(block.readme, command).relative_to(ROOT)
-        code = subprocess.run(argv, cwd=folder, env=environment, check=False).returncode
+        if block.kind == "bad-input":
+            result = subprocess.run(argv, cwd=folder, env=environment, check=False, capture_output=True, text=True)
+            lines = result.stderr.strip().splitlines()
+            print(f"exit {result.returncode}: {result.stderr.strip()}", flush=True)
+            code = 0 if result.returncode == 2 and len(lines) == 1 else result.returncode or 1
+        else:
+            code = subprocess.run(argv, cwd=folder, env=environment, check=False).returncode
         yield command, code, time.monotonic() - start
         if code != 0:
             return
