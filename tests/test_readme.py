@@ -138,7 +138,7 @@ def test_a_block_needs_a_known_script_and_a_record(tmp_path: Path) -> None:
     ]
 
 
-def test_a_bad_input_example_that_succeeds_fails_the_block(tmp_path: Path) -> None:
+def test_a_bad_input_example_that_succeeds_fails_the_block() -> None:
     block = commands.Block("README.md", 1, "bad-input", "must fail", ["kws --help"])
     [(_, code, _)] = list(commands.run_block(block, ROOT))
     assert code != 0

@@ -106,7 +106,7 @@ def read_blocks(readme: str, root: Path = ROOT) -> list[Block]:
         marker = MARKER.search(previous)
         kind, reason = (marker.group(1), marker.group(2)) if marker else ("quick", "")
         if kind not in KINDS:
-            raise ValueError(f"{readme}:{index}: unknown docs-test kind {kind!r} (one of {', '.join(KINDS)})")
+            raise ValueError(f"{readme}:{index + 1}: unknown docs-test kind {kind!r} (one of {', '.join(KINDS)})")
         block = Block(readme, index + 1, kind, reason)
         index += 1
         pending = ""
@@ -162,7 +162,7 @@ def _kws_parse(argv: list[str]) -> tuple[argparse.Namespace | None, str]:
     return None, lines[-1] if lines else "does not parse"
 
 
-def _kws_paths(args: argparse.Namespace, argv: list[str]) -> tuple[list[str], list[str]]:
+def _kws_paths(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """(inputs, outputs) of a parsed ``kws`` command: the light model of what it reads and makes."""
     subcommands = ("data_command", "stream_command", "firmware_command")
     command = " ".join([args.command, *(getattr(args, name) for name in subcommands if getattr(args, name, None))])
@@ -249,7 +249,7 @@ def check_command(
             return [f"kws does not parse {' '.join(words[1:])!r}: {error}"], [], []
         if not hasattr(args, "command"):
             return [], [], []
-        inputs, outputs = _kws_paths(args, words)
+        inputs, outputs = _kws_paths(args)
         return [], inputs, [] if bad_input else outputs
     if program in ("python", "python3"):
         return _script_problems(words[1:], where) if not synopsis else ([], [], [])
