@@ -356,7 +356,7 @@ def _run_all(blocks: list[Block], start: int, stop: int | None = None) -> int:
             print(f"[{number}] {block.where}: {command}", flush=True)
             single = Block(block.readme, block.line, block.kind, block.reason, [command])
             for _, code, seconds in run_block(single, ROOT):
-                print(f"[{number}] exit {code} after {seconds:.1f} s", flush=True)
+                print(f"[{number}] {'ok' if code == 0 else f'failed (exit {code})'} after {seconds:.1f} s", flush=True)
                 if code != 0:
                     print(f"readme_commands: command {number} failed; rerun with --from {number}", file=sys.stderr)
                     return 1
