@@ -27,9 +27,15 @@ def profile(elf: Path, pcm: bytes, seconds: float, cycle_model: bool) -> tuple[d
     """Worst case per stage of the `profile` lines after `seconds` of streaming, and the boot line's fields."""
     machine = Machine(elf, pcm, cycle_model=cycle_model)
     machine.run(max_seconds_virtual=seconds)
-    machine.write_uart(b"profile\n")
-    machine.run(until_line=r"^profile stage=stack", max_seconds_virtual=1.0)
     boot = next(line for line in machine.lines if line.startswith("boot "))
+    # While streaming, the firmware reads commands only between inferences and the UARTE's FIFO
+    # holds 5 bytes: pace the command a byte per twice the boot-time inference (at least 20 ms),
+    # as a host must (firmware/README.md), or a slow model's profile command is lost to overrun.
+    gap = max(0.02, 2 * int(dict(re.findall(r"(\w+)=(\S+)", boot)).get("boot_inf", 0)) / CPU_HZ)
+    for byte in b"profile\n":
+        machine.write_uart(bytes([byte]))
+        machine.run(max_seconds_virtual=gap)
+    machine.run(until_line=r"^profile stage=stack", max_seconds_virtual=1.0)
     worst = {}
     for line in machine.lines:
         match = re.match(r"profile stage=(pre|inf|post) .*max=(\d+)", line)

@@ -63,10 +63,13 @@ def positive_float(text: str) -> float:
     return value
 
 
-def list_of(item: Callable[[str], T]) -> Callable[[str], list[T]]:
-    """A comma-separated list, each value checked by ``item``; at least one value."""
+def list_of(item: Callable[[str], T], *, empty: bool = False) -> Callable[[str], list[T]]:
+    """A comma-separated list, each value checked by ``item``; at least one value unless ``empty``
+    (then ``""`` is the empty list: ``kws compress --sparsity ""`` skips that study)."""
 
     def parse(text: str) -> list[T]:
+        if empty and not text.strip():
+            return []
         parts = [part.strip() for part in text.split(",")]
         if not text.strip() or any(not part for part in parts):
             raise argparse.ArgumentTypeError(f"expected comma-separated values, got {text!r}")

@@ -348,9 +348,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--sparsity",
-        type=list_of(float_range(0, 1, low_open=True, high_open=True)),
+        type=list_of(float_range(0, 1, low_open=True, high_open=True), empty=True),
         default=d.sparsity,
-        help="unstructured sparsities (default 0.5,0.75,0.9)",
+        help='unstructured sparsities (default 0.5,0.75,0.9; "": none)',
     )
     parser.add_argument(
         "--prune-scope",
@@ -359,7 +359,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="unstructured pruning: the same share of each layer, or conv and fc ranked together (default layer)",
     )
     parser.add_argument(
-        "--channels", type=list_of(positive_int), default=d.channels, help="channels kept (default 6,4,2)"
+        "--channels",
+        type=list_of(positive_int, empty=True),
+        default=d.channels,
+        help='channels kept (default 6,4,2; "": none)',
     )
     parser.add_argument(
         "--norm",
