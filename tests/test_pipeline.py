@@ -348,3 +348,18 @@ def test_emulate_renode_without_renode_is_one_line(tmp_path, capsys):
     assert main(["emulate", "--elf", str(elf), "--wav", str(wav), "--backend", "renode"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Renode is not installed" in err[0]
+
+
+def test_sources_digest_follows_sources_not_docs_or_bytecode(tmp_path):
+    from model.pipeline.records import sources_digest
+
+    (tmp_path / "kernels").mkdir()
+    (tmp_path / "kernels" / "conv.c").write_text("int x;\n")
+    (tmp_path / "README.md").write_text("docs\n")
+    before = sources_digest((tmp_path,))
+    (tmp_path / "README.md").write_text("docs, edited\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "gen.cpython-311.pyc").write_bytes(b"\0")
+    assert sources_digest((tmp_path,)) == before
+    (tmp_path / "kernels" / "conv.c").write_text("int y;\n")
+    assert sources_digest((tmp_path,)) != before

@@ -7,7 +7,7 @@ A figure block in a README sits between two markers and is never edited by hand:
     <!-- figures:train end -->
 
 ``--build DIR`` reads the records of a ``kws pipeline`` tree (``DIR/.stages/*.json``, and
-``DIR/compress/compress.json`` and ``DIR/compress-same/compress.json`` where the README's
+``DIR/study/compress.json`` and ``DIR/study-same/compress.json`` where the README's
 ``kws compress`` commands wrote them), keeps what each block shows in
 ``docs/figures/<name>.json`` with the command, the machine (CPU model, cores), the commit and
 the date, and renders the blocks into the READMEs. ``--check`` renders every block again from
@@ -137,7 +137,9 @@ def extract_main_job(build: Path) -> dict[str, Any] | None:
     if not (stages / "emulate.json").is_file():
         return None
     seconds = {}
-    for stage in ("corpus", "features", "train", "export", "firmware", "emulate", "robot"):
+    from model.pipeline.records import STAGES
+
+    for stage in STAGES[:-1]:  # the report's own time is not recorded
         if (stages / f"{stage}.json").is_file():
             seconds[stage] = _stage(build, stage).get("seconds")
     int8 = _stage(build, "emulate")["variants"]["int8"]
@@ -169,7 +171,7 @@ def render_main_job(data: dict[str, Any]) -> str:
     )
 
 
-def extract_compress(build: Path, folder: str = "compress") -> dict[str, Any] | None:
+def extract_compress(build: Path, folder: str = "study") -> dict[str, Any] | None:
     path = build / folder / "compress.json"
     if not path.is_file():
         return None
@@ -199,19 +201,44 @@ def render_compress(data: dict[str, Any]) -> str:
     return head + "".join(lines)
 
 
+def extract_table5(build: Path) -> dict[str, Any] | None:
+    """The pipeline's Table 5: its compress rows and, per firmware, the emulated inference and the ELF's size."""
+    path = build / ".stages" / "compress.json"
+    if not path.is_file():
+        return None
+    firmware = _stage(build, "firmware")["variants"]
+    emulated = _stage(build, "emulate")["variants"] if (build / ".stages" / "emulate.json").is_file() else {}
+    return {
+        "rows": _load(path)["info"]["rows"],
+        "firmware": {name: {"size": v["size"]} for name, v in firmware.items() if "size" in v},
+        "emulate": {name: {"cycles": {"inference": v["cycles"]["inference"]}} for name, v in emulated.items()},
+    }
+
+
+def render_table5(data: dict[str, Any]) -> str:
+    """The report's own Table 5 (model.pipeline.compress_report), as Markdown."""
+    from model.pipeline.compress_report import table5
+    from model.pipeline.document import to_markdown
+
+    records = {"firmware": {"info": {"variants": data["firmware"]}}, "emulate": {"info": {"variants": data["emulate"]}}}
+    return to_markdown(table5(records, data["rows"])[0], ROOT)
+
+
 FIGURES: dict[str, tuple[Callable[[Path], dict[str, Any] | None], Callable[[dict[str, Any]], str]]] = {
     "train": (extract_train, render_train),
     "firmware-size": (extract_firmware_size, render_firmware_size),
     "main-job": (extract_main_job, render_main_job),
     "compress": (extract_compress, render_compress),
-    "compress-same": (lambda build: extract_compress(build, "compress-same"), render_compress),
+    "compress-same": (lambda build: extract_compress(build, "study-same"), render_compress),
+    "table5": (extract_table5, render_table5),
 }
 SOURCES = {
     "train": "the pipeline tree `{build}` (`.stages/train.json`)",
     "firmware-size": "the pipeline tree `{build}` (`.stages/firmware.json`, `.stages/train.json`)",
     "main-job": "the pipeline tree `{build}` (`.stages/*.json`)",
-    "compress": "`kws compress ... --out {build}/compress` (*Compression*), its `compress.json`",
-    "compress-same": "`kws compress ... --out {build}/compress-same --activation-bits same`, its `compress.json`",
+    "compress": "`kws compress ... --out {build}/study` (*Compression*), its `compress.json`",
+    "compress-same": "`kws compress ... --out {build}/study-same --activation-bits same`, its `compress.json`",
+    "table5": "the pipeline tree `{build}` (`.stages/compress.json`, `firmware.json`, `emulate.json`)",
 }
 
 

@@ -151,7 +151,7 @@ def _measure(job, model, method: str, setting, cfg, ranges, levels) -> dict:
     if method in ("float", "channels", "channels+ft"):
         from model.train.profile import profile_model
 
-        row["latency_us"] = profile_model(variant, "cpu", repeats=LATENCY_REPEATS)["latency_us"]
+        row["latency_us"] = profile_model(variant, "cpu", repeats=LATENCY_REPEATS, ops=False)["latency_us"]
         row["fractions"] = levels.get(variant.channels, [])
     return row
 

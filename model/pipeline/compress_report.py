@@ -86,7 +86,7 @@ def _size(records: dict[str, dict], name: str) -> dict[str, Any] | None:
     return records.get("firmware", {}).get("info", {}).get("variants", {}).get(name, {}).get("size")
 
 
-def _table5(records: dict[str, dict], rows: list[dict]) -> tuple[list[Block], dict[int, float]]:
+def table5(records: dict[str, dict], rows: list[dict]) -> tuple[list[Block], dict[int, float]]:
     """Table 5, one row per channel count (the unpruned int8 model first), and the MCU ms per count."""
     named = _by_name(rows)
     levels = [(0.0, rows[0], "int8")]
@@ -178,7 +178,7 @@ def compression(out: Path, records: dict[str, dict]) -> list[Block]:
         f"{grid['finetune_steps']:,} steps of QAT or fine-tuning at learning rate {grid['lr']:g}. Accuracy: "
         "PyTorch with fake quantization (`model/compress`); the firmware's own below."
     )
-    table5, mcu_ms = _table5(records, rows)
+    table5_blocks, mcu_ms = table5(records, rows)
     summary = [
         [r["name"], str(r["bits"]), str(r["channels"]), f"{r['params']:,}", f"{r['nonzero_weights']:,}"]
         + [f"{r[split]['total']['accuracy']:.3f}" for split in SPLIT_NAMES]
@@ -191,6 +191,6 @@ def compression(out: Path, records: dict[str, dict]) -> list[Block]:
         table(header, summary, [False] + [True] * 7),
         *_per_class(rows),
         *_figures(out, rows, mcu_ms),
-        *table5,
+        *table5_blocks,
         *_firmware(records, rows),
     ]

@@ -58,12 +58,17 @@ def file_digest(*paths: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+#: What a build does not read: documentation and Python's bytecode caches (written when a module is
+#: first imported, so counting them would make a second run rebuild what the first built).
+NOT_SOURCES = {".md", ".pyc"}
+
+
 def sources_digest(roots: tuple[Path, ...]) -> str:
-    """Digest of every file under ``roots`` (files or directories), names included."""
+    """Digest of every source file under ``roots`` (files or directories), names included."""
     digest = hashlib.sha256()
     for root in roots:
         for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
-            if path.is_file():
+            if path.is_file() and path.suffix not in NOT_SOURCES and "__pycache__" not in path.parts:
                 name = path.relative_to(config.ROOT) if path.is_relative_to(config.ROOT) else path
                 digest.update(name.as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]

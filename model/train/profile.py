@@ -19,7 +19,10 @@ from model.errors import BadInput
 from model.options import non_negative_int, positive_int, threads
 
 
-def profile_model(model, device: str = "cpu", repeats: int = 100, warmup: int = 10) -> dict[str, Any]:
+def profile_model(model, device: str = "cpu", repeats: int = 100, warmup: int = 10, ops: bool = True) -> dict[str, Any]:
+    """Batch-1 latency over ``repeats`` timed runs, and with ``ops`` torch.profiler's table per op
+    (the profiler prints its own start and stop lines to stderr: callers that need only the
+    latency, such as the pipeline, leave it off)."""
     import torch
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
@@ -39,12 +42,14 @@ def profile_model(model, device: str = "cpu", repeats: int = 100, warmup: int = 
             model(x)
             sync()
             times.append(time.perf_counter() - start)
-        activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
-        with torch_profile(activities=activities) as prof:
-            for _ in range(repeats):
-                model(x)
-            sync()
-    ops = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+        events = []
+        if ops:
+            activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+            with torch_profile(activities=activities) as prof:
+                for _ in range(repeats):
+                    model(x)
+                sync()
+            events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     return {
         "device": device,
         "threads": torch.get_num_threads(),
@@ -57,7 +62,7 @@ def profile_model(model, device: str = "cpu", repeats: int = 100, warmup: int = 
         },
         "ops": [
             {"name": e.key, "calls_per_run": e.count / repeats, "self_cpu_us_per_run": e.self_cpu_time_total / repeats}
-            for e in ops
+            for e in events
         ],
     }
 
