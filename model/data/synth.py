@@ -76,6 +76,7 @@ REVERB_SHARE = 0.7  # clips in a room (mic)
 REVERB_RANGES = ((10, 80), (10, 100), (10, 100), (0, 25))
 NOISE_COLOURS: tuple[str, ...] = ("white", "pink", "brown")
 MIN_SPEECH_RMS = 0.004  # about -48 dBFS over the word: quieter words are raised to this
+MIN_SNR_DB = 20.0  # the noise floor stays this far below the word's RMS
 MAX_WORD_SECONDS = 0.9
 DEFAULT_PER_WORD = 1000  # longer renderings are sped up with sox tempo to fit the clip
 
@@ -296,8 +297,16 @@ def render(spec: ClipSpec, renderings: str = "") -> np.ndarray:
     offset = int(spec.offset * (config.CLIP_SAMPLES - word.size))
     clip[offset : offset + word.size] = word * np.float32(gain)
     noise = coloured_noise(spec.noise_colour, config.CLIP_SAMPLES, spec.noise_seed)
-    clip += noise * np.float32(10 ** (spec.noise_dbfs / 20))
+    speech_rms = float(np.sqrt(np.mean(word**2))) * gain
+    clip += noise * np.float32(min(10 ** (spec.noise_dbfs / 20), speech_rms * 10 ** (-MIN_SNR_DB / 20)))
     return np.clip(np.round(clip * 32767), -32768, 32767).astype(np.int16)
+
+
+def render_clips(specs: Sequence[ClipSpec]) -> list[np.ndarray]:
+    """Clips of any words and speakers (flite and festival renderings made on the way), as int16."""
+    with tempfile.TemporaryDirectory(prefix="kws-voices-") as renderings:
+        _prerender_all(specs, Path(renderings))
+        return [render(spec, renderings) for spec in specs]
 
 
 def _render_to(job: tuple[ClipSpec, str, str]) -> float:
@@ -341,7 +350,9 @@ def speech_babble(clips: Sequence[Path], seconds: float, seed: int) -> np.ndarra
             stream = np.concatenate([stream, pcm * rng.uniform(0.3, 1.0)])
         start = int(rng.integers(config.CLIP_SAMPLES))
         total += stream[start : start + samples]
-    return _at_background_level(total.astype(np.float32))
+    # Peakier than noise: at BACKGROUND_RMS it could clip, so it may stay quieter.
+    gain = min(BACKGROUND_RMS / float(np.sqrt(np.mean(total**2))), 0.99 / float(np.max(np.abs(total))))
+    return np.round(total * gain * 32767).astype(np.int16)
 
 
 def _write_lists(root: Path) -> None:
