@@ -116,7 +116,10 @@ def corpus_stage(job: Job) -> dict:
         say("corpus", f"using {job.data}")
         return {"data": str(job.data), "synthesised": False}
     corpus = job.out / "corpus"
-    key = {"per_word": job.per_word, "seed": job.seed}
+    from model.data.voices import SOURCES
+
+    # The voice sources are part of the key: a corpus of espeak-ng alone is another corpus.
+    key = {"per_word": job.per_word, "seed": job.seed, "sources": list(SOURCES)}
     job.data = corpus.resolve()
     job.keys["corpus"] = key
     info = cached(job.out, "corpus", key)
