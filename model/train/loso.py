@@ -29,7 +29,7 @@ import numpy as np
 from model import config
 from model.atomic import atomic_directory, atomic_write_text
 from model.errors import BadInput
-from model.options import list_of, non_negative_int, positive_float, positive_int, threads
+from model.options import float_range, list_of, non_negative_int, positive_float, positive_int, threads
 from model.train.batches import DATA_SETTINGS, Split, clean_splits, load_train_data, open_dataset
 from model.train.training import TrainConfig
 
@@ -123,8 +123,8 @@ def _train_and_test(data: Path, run: Path, cfg: TrainConfig, progress: bool) -> 
     from model.train.training import train
 
     settings = {key: getattr(cfg, key) for key in DATA_SETTINGS}
-    context = cfg.stream_context
-    train_data = load_train_data(data, run / "features", settings, cfg.pool, progress, stream_context=context)
+    augment = {"stream_context": cfg.stream_context, "speed_perturb": cfg.speed_perturb}
+    train_data = load_train_data(data, run / "features", settings, cfg.pool, progress, **augment)
     metrics = train(train_data, run, cfg, progress)
     return metrics, load_checkpoint(run / "model.pt")[0]
 
@@ -206,7 +206,8 @@ def run(args: argparse.Namespace) -> int:
     if lr is None:
         raise BadInput(None, "--lr: give one learning rate per --steps phase")
     try:
-        cfg = TrainConfig(steps=args.steps, lr=lr, seed=args.seed, threads=args.threads, pool=args.pool)
+        options = {"seed": args.seed, "threads": args.threads, "pool": args.pool, "speed_perturb": args.speed_perturb}
+        cfg = TrainConfig(steps=args.steps, lr=lr, **options)
     except ValueError as exc:
         raise BadInput(None, str(exc)) from None
     out = Path(args.out)
@@ -233,6 +234,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=list_of(positive_float), help="learning rate per phase (0.001,0.0001)")
     parser.add_argument("--pool", type=positive_int, default=d.pool, help=f"augmented versions per clip ({d.pool})")
     parser.add_argument("--seed", type=non_negative_int, default=d.seed, help="seed of data and training (0)")
+    parser.add_argument(
+        "--speed-perturb",
+        type=float_range(0, 0.5, high_open=True),
+        default=d.speed_perturb,
+        metavar="P",
+        help="as kws train's (default 0: off)",
+    )
     parser.add_argument("--threads", type=threads, default=d.threads, help="torch CPU threads (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (fold lines only)")
     parser.set_defaults(func=run)

@@ -64,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     pool: int = 8
     stream_context: float = 0.5
+    speed_perturb: float = 0.0
     silence_pct: int = 25
     unknown_pct: int = 25
     validation_pct: int = 10
@@ -75,6 +76,8 @@ class TrainConfig:
             raise ValueError(f"--steps and --lr need the same number of phases, not {self.steps} and {self.lr}")
         if min(self.steps) < 1 or self.batch_size < 1 or self.eval_every < 1 or self.pool < 1:
             raise ValueError("steps, batch size, eval interval and pool size must be positive")
+        if not 0 <= self.speed_perturb < 0.5:
+            raise ValueError(f"--speed-perturb is a fraction in [0, 0.5), not {self.speed_perturb}")
         if not 0 <= self.stream_context <= 1:
             raise ValueError(f"--stream-context is a fraction in [0, 1], not {self.stream_context}")
         if self.optimizer not in ("adam", "sgd"):
@@ -295,7 +298,9 @@ def run(args: argparse.Namespace) -> int:
     cache = Path(args.cache) if args.cache else out / "features"
     settings = {key: getattr(cfg, key) for key in DATA_SETTINGS}
     _load_state(out / "last.pt", cfg)  # a run with other settings fails before features are computed
-    data = load_train_data(Path(args.data), cache, settings, cfg.pool, stream_context=cfg.stream_context)
+    data = load_train_data(
+        Path(args.data), cache, settings, cfg.pool, stream_context=cfg.stream_context, speed_perturb=cfg.speed_perturb
+    )
     metrics = train(data, out, cfg)
     for name, split in metrics["splits"].items():
         print(f"{name}: accuracy {split['total']['accuracy']:.4f} ({split['total']['samples']:,} clips)")
@@ -341,6 +346,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=d.stream_context,
         metavar="P",
         help=f"share of augmented versions computed after 0.5-2 s of background, as in a stream ({d.stream_context})",
+    )
+    parser.add_argument(
+        "--speed-perturb",
+        type=float_range(0, 0.5, high_open=True),
+        default=d.speed_perturb,
+        metavar="P",
+        help="augmented versions play at a random speed in [1-P, 1+P]: pitch, formants and pace (0: off)",
     )
     parser.add_argument(
         "--silence-pct", type=int_range(0, 1000), default=d.silence_pct, help=f"default {d.silence_pct}"
