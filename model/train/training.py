@@ -122,10 +122,10 @@ def _load_state(path: Path, cfg: TrainConfig) -> dict[str, Any] | None:
         raise BadInput(path, f"unreadable training state ({type(exc).__name__}); delete it to start over") from None
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise BadInput(path, "not a kws training state; delete it to start over")
-    if state["config"] != asdict(cfg):
-        changed = ", ".join(
-            f"{k} {state['config'].get(k)} → {v}" for k, v in asdict(cfg).items() if state["config"].get(k) != v
-        )
+    # Settings added since the run started (speed_perturb) count as their defaults, which it ran with.
+    saved = asdict(TrainConfig()) | state["config"]
+    if saved != asdict(cfg):
+        changed = ", ".join(f"{k} {saved.get(k)} → {v}" for k, v in asdict(cfg).items() if saved.get(k) != v)
         raise BadInput(path, f"run was started with other settings ({changed}); use another --out")
     return state
 
