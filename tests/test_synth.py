@@ -200,10 +200,21 @@ def test_plan_draws_sources_and_keeps_augment_modes_aligned():
         (b.name, b.speaker, b.offset, b.noise_seed) for b in none
     ]
     assert {s.noise_colour for s in none} == {"white"} and {s.reverb for s in none} == {None}
+    assert {s.min_snr_db for s in none} == {None} and {s.min_snr_db for s in mic} == {synth.MIN_SNR_DB}
     assert set(synth.NOISE_COLOURS) == {s.noise_colour for s in mic}
     in_room = sum(s.reverb is not None for s in mic) / len(mic)
     assert 0.6 < in_room < 0.8
     assert min(s.lowpass_hz for s in mic) < 4000 <= min(s.lowpass_hz for s in none)
+
+
+def test_espeak_alone_draws_speakers_as_the_first_corpus():
+    voices_, variants = ["en-us", "en-gb", "en-gb-x-rp"], ["m3", "f2", "klatt", "Lee"]
+    pool = synth.speaker_pool(9, 50, {"espeak-ng": [(v, w) for v in voices_ for w in variants]})
+    for k, speaker in enumerate(pool):  # the first corpus's draws: voice, variant, pitch, speed
+        rng = np.random.default_rng([9, 0x5BEA, k])
+        voice, variant = voices_[int(rng.integers(3))], variants[int(rng.integers(4))]
+        pitch, speed = int(rng.integers(20, 80, endpoint=True)), int(rng.integers(120, 200, endpoint=True))
+        assert speaker == synth.Speaker(voice, variant, pitch, speed)
 
 
 def test_speaker_ids_differ_by_source_and_keep_espeak_ids():

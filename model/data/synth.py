@@ -76,7 +76,7 @@ REVERB_SHARE = 0.7  # clips in a room (mic)
 REVERB_RANGES = ((10, 80), (10, 100), (10, 100), (0, 25))
 NOISE_COLOURS: tuple[str, ...] = ("white", "pink", "brown")
 MIN_SPEECH_RMS = 0.004  # about -48 dBFS over the word: quieter words are raised to this
-MIN_SNR_DB = 20.0  # the noise floor stays this far below the word's RMS
+MIN_SNR_DB = 20.0  # mic: the noise floor stays this far below the word's RMS
 MAX_WORD_SECONDS = 0.9
 DEFAULT_PER_WORD = 1000  # longer renderings are sped up with sox tempo to fit the clip
 
@@ -138,20 +138,28 @@ class ClipSpec:
     noise_seed: int
     noise_colour: str = "white"
     reverb: tuple[int, int, int, int] | None = None  # see REVERB_RANGES
+    min_snr_db: float | None = None  # mic: the noise floor stays this far below the word's RMS
 
 
 def speaker_pool(seed: int, size: int, choices: dict[str, Sequence[tuple[str, str]]]) -> list[Speaker]:
-    """``size`` speakers, each from a source drawn uniformly, then one of its (voice, variant) choices.
+    """``size`` speakers, each from a source drawn uniformly, then a voice of it.
 
     Speaker k depends only on (seed, k) and the choices, so pools of any size share a prefix.
+    With espeak-ng alone, no source is drawn and the voice and variant are drawn apart, as the
+    first corpus did: ``--sources espeak-ng --augment none`` gives its clips byte for byte.
     """
     sources = list(choices)
     pool = []
     for k in range(size):
         rng = np.random.default_rng([seed, _SPEAKER_STREAM, k])
-        source = sources[int(rng.integers(len(sources)))]
-        voice, variant = choices[source][int(rng.integers(len(choices[source])))]
-        pitch_range, speed_range = (PITCH_RANGE, SPEED_RANGE) if source == "espeak-ng" else (CENTS_RANGE, TEMPO_RANGE)
+        source = sources[int(rng.integers(len(sources)))] if len(sources) > 1 else sources[0]
+        if source == "espeak-ng":
+            voices_, variants = (list(dict.fromkeys(pair[i] for pair in choices[source])) for i in (0, 1))
+            voice, variant = voices_[int(rng.integers(len(voices_)))], variants[int(rng.integers(len(variants)))]
+            pitch_range, speed_range = PITCH_RANGE, SPEED_RANGE
+        else:
+            voice, variant = choices[source][int(rng.integers(len(choices[source])))]
+            pitch_range, speed_range = CENTS_RANGE, TEMPO_RANGE
         pitch = int(rng.integers(pitch_range[0], pitch_range[1], endpoint=True))
         speed = int(rng.integers(speed_range[0], speed_range[1], endpoint=True))
         pool.append(Speaker(voice, variant, pitch, speed, source))
@@ -208,7 +216,8 @@ def plan(
             }
             colour, reverb = _room(rng, augment)
             name = f"{speaker.id}_nohash_{n}.wav"
-            specs.append(ClipSpec(word, name, speaker, **fields, noise_colour=colour, reverb=reverb))
+            room = {"noise_colour": colour, "reverb": reverb, "min_snr_db": MIN_SNR_DB if augment == "mic" else None}
+            specs.append(ClipSpec(word, name, speaker, **fields, **room))
     return specs
 
 
@@ -297,8 +306,10 @@ def render(spec: ClipSpec, renderings: str = "") -> np.ndarray:
     offset = int(spec.offset * (config.CLIP_SAMPLES - word.size))
     clip[offset : offset + word.size] = word * np.float32(gain)
     noise = coloured_noise(spec.noise_colour, config.CLIP_SAMPLES, spec.noise_seed)
-    speech_rms = float(np.sqrt(np.mean(word**2))) * gain
-    clip += noise * np.float32(min(10 ** (spec.noise_dbfs / 20), speech_rms * 10 ** (-MIN_SNR_DB / 20)))
+    level = 10 ** (spec.noise_dbfs / 20)
+    if spec.min_snr_db is not None:
+        level = min(level, float(np.sqrt(np.mean(word**2))) * gain * 10 ** (-spec.min_snr_db / 20))
+    clip += noise * np.float32(level)
     return np.clip(np.round(clip * 32767), -32768, 32767).astype(np.int16)
 
 
