@@ -122,6 +122,10 @@ def test_dataset_clip_longer_than_one_second_is_one_line(tmp_path):
         ("data synth --out O --per-word 0", "--per-word", "at least 1, got 0"),
         ("pipeline --out O --steps 10,", "--steps", "comma-separated"),
         ("pipeline --out O --variant-clips -1", "--variant-clips", "at least 0, got -1"),
+        ("pipeline --out O --sources espeak-ng,mbrola", "--sources", "unknown source 'mbrola'"),
+        ("data synth --out O --sources ,flite", "--sources", "comma-separated"),
+        ("loso --data D --out O --speed-perturb 0.5", "--speed-perturb", "in [0, 0.5), got 0.5"),
+        ("train --data D --out R --speed-perturb -0.1", "--speed-perturb", "got -0.1"),
         ("export --checkpoint C --data D --out O --weight-bits 3", "--weight-bits", "must be 8 or 4, got '3'"),
     ],
 )
