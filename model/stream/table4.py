@@ -20,18 +20,33 @@ from pathlib import Path
 import numpy as np
 
 from model import config, options
+from model.errors import BadInput
 
 WORDS = ("yes", "no", "go", "yes", "S", "Q", "no", "yes", "start", "help")
 TRIALS = 3
 SLOT_S, LEAD_S = 3.0, 2.0
 
 
-def held_out_speakers(seed: int, count: int) -> list:
+def corpus_sources(data: Path) -> list[str]:
+    """The voice sources the corpus was made with (its sources.json; espeak-ng alone before there was one)."""
+    from model.data.voices import SOURCES
+
+    manifest = Path(data) / "sources.json"
+    if not manifest.is_file():
+        return ["espeak-ng"]
+    try:
+        used = set(json.loads(manifest.read_text())["sources"])
+    except (ValueError, KeyError, TypeError):
+        raise BadInput(manifest, "not a kws data synth sources manifest") from None
+    return [source for source in SOURCES if source in used]
+
+
+def held_out_speakers(seed: int, count: int, sources: list[str]) -> list:
     """The first ``count`` speakers of the corpus's pool whose clips fall in the test split."""
     from model.data import synth, voices
     from model.data.dataset import which_set
 
-    pool = synth.speaker_pool(seed, 4000, voices.require(voices.SOURCES))
+    pool = synth.speaker_pool(seed, 4000, voices.require(sources))
     chosen = [s for s in pool if which_set(f"{s.id}_nohash_0.wav") == "testing"]
     return chosen[:count]
 
@@ -80,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from model.stream.engine import HostEngine
 
     engine = HostEngine(Path(args.model), args.stride)
-    speakers = held_out_speakers(args.corpus_seed, TRIALS)
+    speakers = held_out_speakers(args.corpus_seed, TRIALS, corpus_sources(Path(args.data)))
     rows = []
     for trial, speaker in enumerate(speakers):
         pcm, spec = trial_stream(speaker, Path(args.data), args.snr, trial)
