@@ -10,7 +10,8 @@ DEMO_OUT ?= build/demo
 
 DEBIAN_PACKAGES := build-essential python3 python3-venv python3-dev \
 	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi \
-	espeak-ng sox libsox-fmt-all
+	espeak-ng sox libsox-fmt-all \
+	flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 
 .PHONY: demo test setup debian venv frontend lint clean
 

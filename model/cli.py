@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     from model.pipeline import stages
     from model.stream import cli as stream_cli
     from model.sweep import command as sweep
-    from model.train import evaluate, profile, size, training
+    from model.train import evaluate, loso, profile, size, training
 
     parser = _Parser(prog="kws", description="TinyML keyword spotting: data, models, firmware, emulation.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the emulator's peripheral warnings")
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     plots.register(data_commands)
     training.register(commands)
     evaluate.register(commands)
+    loso.register(commands)
     size.register(commands)
     profile.register(commands)
     study.register(commands)

@@ -127,6 +127,10 @@ def test_dataset_clip_longer_than_one_second_is_one_line(tmp_path):
         ("pipeline --out O --compress-steps -1", "--compress-steps", "at least 0, got -1"),
         ("pipeline --out O --compress-norm l3", "--compress-norm", "invalid choice: 'l3'"),
         ("compress --checkpoint C --data D --out O --norm l3", "--norm", "invalid choice: 'l3'"),
+        ("pipeline --out O --sources espeak-ng,mbrola", "--sources", "unknown source 'mbrola'"),
+        ("data synth --out O --sources ,flite", "--sources", "comma-separated"),
+        ("loso --data D --out O --speed-perturb 0.5", "--speed-perturb", "in [0, 0.5), got 0.5"),
+        ("train --data D --out R --speed-perturb -0.1", "--speed-perturb", "got -0.1"),
         ("export --checkpoint C --data D --out O --weight-bits 3", "--weight-bits", "must be 8 or 4, got '3'"),
     ],
 )

@@ -173,6 +173,22 @@ def test_augmentation_only_for_training(root):
     assert sum(changed) > 40
 
 
+def test_speed_perturbation_is_seeded_and_off_by_default(tmp_path):
+    root = make_dataset(tmp_path / "sc", 20, {"yes": 1, "no": 1})
+    clip = (np.sin(2 * np.pi * 500 * np.arange(16000) / 16000) * 8000).astype(np.int16)
+    example = Example(pcm16(tmp_path / "tone.wav", clip), 2, "training")
+    plain = SpeechCommands(root, time_shift_ms=0, background_frequency=0)
+    assert np.array_equal(plain.augmented(example, example_rng(0, 1, 0)), clip)  # no draw, no change
+    data = SpeechCommands(root, time_shift_ms=0, background_frequency=0, speed_perturb=0.2)
+    peaks = []
+    for i in range(40):
+        out = data.augmented(example, example_rng(0, i, 0))
+        assert out.shape == clip.shape and np.array_equal(out, data.augmented(example, example_rng(0, i, 0)))
+        peaks.append(np.argmax(np.abs(np.fft.rfft(out[4000:12000].astype(np.float64)))) * 2)  # Hz
+    # The tone moves with the speed, within [0.8, 1.2] x 500 Hz, both ways.
+    assert 400 <= min(peaks) < 450 and 550 < max(peaks) <= 600
+
+
 def test_time_shift_bounds(tmp_path):
     root = make_dataset(tmp_path / "sc", 20, {"yes": 1, "no": 1})
     impulse = np.zeros(16000, np.int16)

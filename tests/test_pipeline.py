@@ -17,7 +17,8 @@ from model.cli import main
 from model.pipeline import stages as pipeline
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("sox") is None, reason="needs espeak-ng and sox (make setup)"
+    any(shutil.which(tool) is None for tool in ("sox", "espeak-ng", "flite", "festival")),
+    reason="needs sox, espeak-ng, flite and festival to synthesise the corpus (make setup)",
 )
 
 ARGS = ["--per-word", "24", "--seed", "3", "--steps", "60", "--compress-grid", "fast", "--compress-steps", "20"]

@@ -76,13 +76,18 @@ def test_the_readmes_have_quick_long_and_manual_blocks() -> None:
     assert all(block.reason for block in commands.all_blocks() if block.kind != "quick")
 
 
+#: What a block without a marker may take per command before the docs test calls it long.
+QUICK_SECONDS = 120
+
+
 @pytest.mark.parametrize("block", QUICK, ids=[block.where for block in QUICK])
 def test_quick_block_runs(block, tmp_path: Path) -> None:
     """Run in a scratch copy of the layout: the sources linked, build/ fresh."""
     for entry in ROOT.iterdir():
         if entry.name not in ("build", ".git", ".tox", ".venv", "data"):
             (tmp_path / entry.name).symlink_to(entry)
-    for command, code, _ in commands.run_block(block, tmp_path):
+    for command, code, _ in commands.run_block(block, tmp_path, limit=QUICK_SECONDS):
+        assert code != commands.TIMED_OUT, f"{block.where}: {command} ran over {QUICK_SECONDS} s: mark its block long"
         assert code == 0, f"{block.where}: {command} exited {code}"
         found, _, outputs = commands.check_command(command, block.readme, bad_input=block.kind == "bad-input")
         assert not found
@@ -142,3 +147,9 @@ def test_a_bad_input_example_that_succeeds_fails_the_block() -> None:
     block = commands.Block("README.md", 1, "bad-input", "must fail", ["kws --help"])
     [(_, code, _)] = list(commands.run_block(block, ROOT))
     assert code != 0
+
+
+def test_a_quick_block_over_its_time_limit_is_stopped() -> None:
+    block = commands.Block("README.md", 1, "quick", "", ["python -c 'import time; time.sleep(30)'"])
+    [(_, code, seconds)] = list(commands.run_block(block, ROOT, limit=0.5))
+    assert code == commands.TIMED_OUT and seconds < 30

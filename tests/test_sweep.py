@@ -118,8 +118,8 @@ def test_pareto_front_matches_brute_force():
 def ray_cluster():
     """A Ray head on loopback (2 CPUs), in its own process group, stopped after the tests."""
     pytest.importorskip("ray", reason="Ray is the optional extra 'sweep'")
-    if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
-        pytest.skip("needs espeak-ng and sox (make setup)")
+    if any(shutil.which(tool) is None for tool in ("sox", "espeak-ng", "flite", "festival")):
+        pytest.skip("needs sox, espeak-ng, flite and festival to synthesise the corpus (make setup)")
     port = free_port()
     temp = tempfile.mkdtemp(prefix="kwsray-", dir="/tmp")  # Ray's socket paths must stay short
     ray = Path(sys.executable).with_name("ray")

@@ -100,6 +100,15 @@ def test_resume_with_other_settings_is_bad_input(reference):
         train.train(None, reference[0], small_config(seed=1), progress=False)
 
 
+def test_a_state_from_before_speed_perturb_resumes(reference, tmp_path):
+    state = torch.load(reference[0] / "last.pt", weights_only=True)
+    del state["config"]["speed_perturb"]  # as saved before the setting existed
+    torch.save(state, tmp_path / "last.pt")
+    assert train.completed_steps(tmp_path, small_config()) == 200
+    with pytest.raises(BadInput, match=r"other settings \(speed_perturb 0.0 → 0.1\)"):
+        train.completed_steps(tmp_path, small_config(speed_perturb=0.1))
+
+
 def test_lr_schedule_and_config_checks():
     cfg = small_config()
     assert [train.lr_at(cfg, s) for s in (0, 149, 150, 199)] == [0.002, 0.002, 0.0005, 0.0005]

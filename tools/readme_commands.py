@@ -319,9 +319,16 @@ def runnable(words: list[str], env: dict[str, str], python: str = sys.executable
     return words, environment
 
 
-def run_block(block: Block, cwd: Path, python: str = sys.executable) -> Iterator[tuple[str, int, float]]:
+#: Exit code given to a command stopped at ``run_block``'s time limit (as coreutils' timeout does).
+TIMED_OUT = 124
+
+
+def run_block(
+    block: Block, cwd: Path, python: str = sys.executable, limit: float | None = None
+) -> Iterator[tuple[str, int, float]]:
     """Run a block's commands one after the other in cwd: (command, exit code, seconds) each. In a
-    bad-input block a command passes (code 0) when it exits 2 with one line on stderr."""
+    bad-input block a command passes (code 0) when it exits 2 with one line on stderr. A command
+    still running after ``limit`` seconds is stopped and gets TIMED_OUT (a quick block that is not)."""
     for command in block.commands:
         env, words = split_command(command)
         if program_of(words) == ".":
@@ -330,13 +337,18 @@ def run_block(block: Block, cwd: Path, python: str = sys.executable) -> Iterator
         argv, environment = runnable(words, env, python)
         start = time.monotonic()
         folder = cwd / workdir(block.readme, command).relative_to(ROOT)
-        if block.kind == "bad-input":
-            result = subprocess.run(argv, cwd=folder, env=environment, check=False, capture_output=True, text=True)
-            lines = result.stderr.strip().splitlines()
-            print(f"exit {result.returncode}: {result.stderr.strip()}", flush=True)
-            code = 0 if result.returncode == 2 and len(lines) == 1 else result.returncode or 1
-        else:
-            code = subprocess.run(argv, cwd=folder, env=environment, check=False).returncode
+        try:
+            if block.kind == "bad-input":
+                result = subprocess.run(
+                    argv, cwd=folder, env=environment, check=False, capture_output=True, text=True, timeout=limit
+                )
+                lines = result.stderr.strip().splitlines()
+                print(f"exit {result.returncode}: {result.stderr.strip()}", flush=True)
+                code = 0 if result.returncode == 2 and len(lines) == 1 else result.returncode or 1
+            else:
+                code = subprocess.run(argv, cwd=folder, env=environment, check=False, timeout=limit).returncode
+        except subprocess.TimeoutExpired:
+            code = TIMED_OUT
         yield command, code, time.monotonic() - start
         if code != 0:
             return

@@ -77,7 +77,10 @@ def corpus_text(key: dict[str, Any]) -> str:
     """How the pipeline's corpus record says the corpus was made."""
     if "per_word" not in key:
         return f"`--data {key.get('data', '?')}`"
-    return f"`kws data synth --per-word {key['per_word']} --seed {key['seed']}`"
+    options = f"--per-word {key['per_word']} --seed {key['seed']}"
+    if "sources" not in key:  # recorded before the corpus had voice sources
+        return f"`kws data synth {options}` of its time: espeak-ng voices only"
+    return f"`kws data synth {options} --sources {','.join(key['sources'])} --augment {key['augment']}`"
 
 
 def render_train(data: dict[str, Any]) -> str:

@@ -103,6 +103,7 @@ class SpeechCommands:
         time_shift_ms: float = 100.0,
         background_frequency: float = 0.8,
         background_volume: float = 0.1,
+        speed_perturb: float = 0.0,
     ) -> None:
         self.root = Path(root)
         self.wanted_words = tuple(wanted_words)
@@ -116,6 +117,7 @@ class SpeechCommands:
         self.time_shift = round(time_shift_ms * config.SAMPLE_RATE / 1000)
         self.background_frequency = background_frequency
         self.background_volume = background_volume
+        self.speed_perturb = speed_perturb
         self._splits = self._build_splits()
 
     # -- index -------------------------------------------------------------------------------
@@ -250,6 +252,8 @@ class SpeechCommands:
         if example.path is None:
             return _to_int16(self._silence(rng, context + config.CLIP_SAMPLES))
         audio = self.load(example).astype(np.float32) / 32768
+        if self.speed_perturb:  # drawn only when asked, so the default recipe's draws stay as they were
+            audio = speed_changed(audio, rng.uniform(1 - self.speed_perturb, 1 + self.speed_perturb))
         shift = int(rng.integers(-self.time_shift, self.time_shift, endpoint=True)) if self.time_shift else 0
         if shift > 0:
             audio = np.concatenate([np.zeros(shift, np.float32), audio[:-shift]])
@@ -262,6 +266,18 @@ class SpeechCommands:
             volume = rng.uniform(0, self.background_volume)
             audio = audio + np.float32(volume) * self._background_window(rng, audio.size)
         return _to_int16(audio)
+
+
+def speed_changed(audio: np.ndarray, factor: float) -> np.ndarray:
+    """``audio`` played ``factor`` times faster (pitch, formants and pace together, like a shorter or
+    longer vocal tract), by linear interpolation, centred in the original length."""
+    positions = np.arange(0, audio.size - 1, factor)
+    changed = np.interp(positions, np.arange(audio.size), audio).astype(np.float32)
+    if changed.size >= audio.size:
+        start = (changed.size - audio.size) // 2
+        return changed[start : start + audio.size]
+    before = (audio.size - changed.size) // 2
+    return np.pad(changed, (before, audio.size - changed.size - before))
 
 
 def _to_int16(audio: np.ndarray) -> np.ndarray:

@@ -43,6 +43,7 @@ from typing import Any
 
 from model import config
 from model.atomic import atomic_write_text
+from model.data.voices import SOURCES
 from model.errors import BadInput
 from model.options import float_range, int_range, list_of, non_negative_int, positive_float, positive_int, threads
 from model.pipeline.compress import (
@@ -106,6 +107,9 @@ class Job:
     compress_grid: Grid = GRIDS["demo"]
     #: Every deployable compressed variant gets a Robot suite (else a representative handful).
     all_variants: bool = False
+    #: Voice sources and microphone augmentation of a synthesised corpus (``kws data synth``).
+    sources: tuple[str, ...] = SOURCES
+    augment: str = "mic"
     keys: dict[str, Any] = field(default_factory=dict)
 
     def variants(self) -> list[Variant]:
@@ -140,7 +144,8 @@ def corpus_stage(job: Job) -> dict:
         say("corpus", f"using {job.data}")
         return {"data": str(job.data), "synthesised": False}
     corpus = job.out / "corpus"
-    key = {"per_word": job.per_word, "seed": job.seed}
+    # Sources and augmentation are part of the key: a corpus of espeak-ng alone is another corpus.
+    key = {"per_word": job.per_word, "seed": job.seed, "sources": list(job.sources), "augment": job.augment}
     job.data = corpus.resolve()
     job.keys["corpus"] = key
     info = cached(job.out, "corpus", key)
@@ -151,7 +156,8 @@ def corpus_stage(job: Job) -> dict:
     from model.data.synth import synthesize
 
     say("corpus", f"synthesising {job.per_word} clips per word into {corpus}")
-    info = synthesize(corpus, per_word=job.per_word, seed=job.seed, progress=job.progress)
+    options = {"sources": job.sources, "augment": job.augment, "progress": job.progress}
+    info = synthesize(corpus, per_word=job.per_word, seed=job.seed, **options)
     say("corpus", f"{info['clips']:,} clips of {info['speakers']} speakers in {info['seconds']} s")
     return write_record(job.out, "corpus", key, info | {"synthesised": True})
 
@@ -514,12 +520,14 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         compress_grid=grid,
         all_variants=args.all_variants,
+        sources=tuple(args.sources),
+        augment=args.augment,
     )
     return run_job(job, args.stop_after)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from model.data.synth import DEFAULT_PER_WORD
+    from model.data.synth import AUGMENTS, DEFAULT_PER_WORD, source_name
 
     parser = subparsers.add_parser(
         "pipeline",
@@ -537,6 +545,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--seed", type=non_negative_int, default=0, help="seed of corpus, data pipeline and training (0)"
+    )
+    parser.add_argument(
+        "--sources",
+        type=list_of(source_name),
+        default=list(SOURCES),
+        help=f"voice sources of the synthesised corpus (default {','.join(SOURCES)}; kws data synth)",
+    )
+    parser.add_argument(
+        "--augment", choices=AUGMENTS, default="mic", help="microphone augmentation of the synthesised corpus (mic)"
     )
     parser.add_argument("--steps", type=list_of(positive_int), help="training steps per phase (default 12000,3000)")
     parser.add_argument("--lr", type=list_of(positive_float), help="learning rate per phase")

@@ -5,7 +5,7 @@ the label detected for each word.
 Speakers come from the synthetic corpus's speaker pool (``model.data.synth.speaker_pool`` with
 ``--corpus-seed``, the seed the corpus was made with) and only those whose files the hash split puts
 in the test split: with the corpus's seed, speakers the model never trained on. Each word is
-rendered as the corpus renders a clip (``synth.render``, middle band limits and level), planted one
+rendered as the corpus renders a clip (``synth.render_clips``, middle band limits and level), planted one
 per 3 s slot after 2 s of noise, over the corpus's first background recording at ``--snr`` dB (as
 ``kws stream make`` scales it). A word's detection is the first keyword heard in its window
 (``model.stream.metrics.windows``), else ``-``.
@@ -20,19 +20,33 @@ from pathlib import Path
 import numpy as np
 
 from model import config, options
+from model.errors import BadInput
 
 WORDS = ("yes", "no", "go", "yes", "S", "Q", "no", "yes", "start", "help")
 TRIALS = 3
 SLOT_S, LEAD_S = 3.0, 2.0
 
 
-def held_out_speakers(seed: int, count: int) -> list:
+def corpus_sources(data: Path) -> list[str]:
+    """The voice sources the corpus was made with (its sources.json; espeak-ng alone before there was one)."""
+    from model.data.voices import SOURCES
+
+    manifest = Path(data) / "sources.json"
+    if not manifest.is_file():
+        return ["espeak-ng"]
+    try:
+        used = set(json.loads(manifest.read_text())["sources"])
+    except (ValueError, KeyError, TypeError):
+        raise BadInput(manifest, "not a kws data synth sources manifest") from None
+    return [source for source in SOURCES if source in used]
+
+
+def held_out_speakers(seed: int, count: int, sources: list[str]) -> list:
     """The first ``count`` speakers of the corpus's pool whose clips fall in the test split."""
-    from model.data import synth
+    from model.data import synth, voices
     from model.data.dataset import which_set
 
-    voices, variants = synth._require_tools()
-    pool = synth.speaker_pool(seed, 4000, voices, variants)
+    pool = synth.speaker_pool(seed, 4000, voices.require(sources))
     chosen = [s for s in pool if which_set(f"{s.id}_nohash_0.wav") == "testing"]
     return chosen[:count]
 
@@ -46,9 +60,11 @@ def trial_stream(speaker, data: Path, snr_db: float | None, trial: int):
     slot, lead = round(SLOT_S * config.SAMPLE_RATE), round(LEAD_S * config.SAMPLE_RATE)
     audio = np.zeros(lead + len(WORDS) * slot, np.float64)
     planted, loudness = [], []
-    for i, word in enumerate(WORDS):
-        spec = synth.ClipSpec(word, f"{speaker.id}_{i}", speaker, 1.0, 150, 6000, 0.5, -12.0, -60.0, trial * 100 + i)
-        pcm = synth.render(spec)
+    specs = [
+        synth.ClipSpec(word, f"{speaker.id}_{i}", speaker, 1.0, 150, 6000, 0.5, -12.0, -60.0, trial * 100 + i)
+        for i, word in enumerate(WORDS)
+    ]
+    for i, (word, pcm) in enumerate(zip(WORDS, synth.render_clips(specs), strict=True)):
         start = lead + i * slot
         audio[start : start + pcm.size] += pcm
         first, end, rms = speech_bounds(pcm)
@@ -79,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from model.stream.engine import HostEngine
 
     engine = HostEngine(Path(args.model), args.stride)
-    speakers = held_out_speakers(args.corpus_seed, TRIALS)
+    speakers = held_out_speakers(args.corpus_seed, TRIALS, corpus_sources(Path(args.data)))
     rows = []
     for trial, speaker in enumerate(speakers):
         pcm, spec = trial_stream(speaker, Path(args.data), args.snr, trial)

@@ -53,14 +53,14 @@ class TrainData:
     test: Split
 
 
-def open_dataset(data: Path, settings: dict[str, Any]):
+def open_dataset(data: Path, settings: dict[str, Any], speed_perturb: float = 0.0):
     """The ``SpeechCommands`` dataset under ``data`` with the recorded split settings."""
     from model.data.dataset import SpeechCommands
 
     if not Path(data).is_dir():
         raise BadInput(data, "no such dataset directory")
     kwargs = {key: settings[key] for key in DATA_SETTINGS if key in settings}
-    return SpeechCommands(Path(data), wanted_words=config.WANTED_WORDS, **kwargs)
+    return SpeechCommands(Path(data), wanted_words=config.WANTED_WORDS, speed_perturb=speed_perturb, **kwargs)
 
 
 def _labels(examples: list) -> np.ndarray:
@@ -136,17 +136,20 @@ def load_train_data(
     progress: bool = True,
     *,
     stream_context: float = 0.0,
+    speed_perturb: float = 0.0,
 ) -> TrainData:
     """Clean features of every split and the augmented pool, both cached under ``cache``.
 
     The pool's cache key covers the dataset path, its split settings, K, the stream-context
-    fraction and the training labels.
+    fraction, the speed perturbation (``SpeechCommands.augmented``) and the training labels.
     """
-    dataset = open_dataset(data, settings)
+    dataset = open_dataset(data, settings, speed_perturb)
     splits = clean_splits(dataset, cache, progress)
     key = {"data": str(Path(data).resolve()), "settings": settings, "versions": versions}
     if stream_context:
         key["stream_context"] = stream_context
+    if speed_perturb:
+        key["speed_perturb"] = speed_perturb
     key["labels"] = hashlib.sha1(splits["train"].labels.tobytes()).hexdigest()
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     directory = Path(cache) / f"pool-{digest}"

@@ -64,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     pool: int = 8
     stream_context: float = 0.5
+    speed_perturb: float = 0.0
     silence_pct: int = 25
     unknown_pct: int = 25
     validation_pct: int = 10
@@ -75,6 +76,8 @@ class TrainConfig:
             raise ValueError(f"--steps and --lr need the same number of phases, not {self.steps} and {self.lr}")
         if min(self.steps) < 1 or self.batch_size < 1 or self.eval_every < 1 or self.pool < 1:
             raise ValueError("steps, batch size, eval interval and pool size must be positive")
+        if not 0 <= self.speed_perturb < 0.5:
+            raise ValueError(f"--speed-perturb is a fraction in [0, 0.5), not {self.speed_perturb}")
         if not 0 <= self.stream_context <= 1:
             raise ValueError(f"--stream-context is a fraction in [0, 1], not {self.stream_context}")
         if self.optimizer not in ("adam", "sgd"):
@@ -119,10 +122,10 @@ def _load_state(path: Path, cfg: TrainConfig) -> dict[str, Any] | None:
         raise BadInput(path, f"unreadable training state ({type(exc).__name__}); delete it to start over") from None
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise BadInput(path, "not a kws training state; delete it to start over")
-    if state["config"] != asdict(cfg):
-        changed = ", ".join(
-            f"{k} {state['config'].get(k)} → {v}" for k, v in asdict(cfg).items() if state["config"].get(k) != v
-        )
+    # Settings added since the run started (speed_perturb) count as their defaults, which it ran with.
+    saved = asdict(TrainConfig()) | state["config"]
+    if saved != asdict(cfg):
+        changed = ", ".join(f"{k} {saved.get(k)} → {v}" for k, v in asdict(cfg).items() if saved.get(k) != v)
         raise BadInput(path, f"run was started with other settings ({changed}); use another --out")
     return state
 
@@ -295,7 +298,9 @@ def run(args: argparse.Namespace) -> int:
     cache = Path(args.cache) if args.cache else out / "features"
     settings = {key: getattr(cfg, key) for key in DATA_SETTINGS}
     _load_state(out / "last.pt", cfg)  # a run with other settings fails before features are computed
-    data = load_train_data(Path(args.data), cache, settings, cfg.pool, stream_context=cfg.stream_context)
+    data = load_train_data(
+        Path(args.data), cache, settings, cfg.pool, stream_context=cfg.stream_context, speed_perturb=cfg.speed_perturb
+    )
     metrics = train(data, out, cfg)
     for name, split in metrics["splits"].items():
         print(f"{name}: accuracy {split['total']['accuracy']:.4f} ({split['total']['samples']:,} clips)")
@@ -341,6 +346,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=d.stream_context,
         metavar="P",
         help=f"share of augmented versions computed after 0.5-2 s of background, as in a stream ({d.stream_context})",
+    )
+    parser.add_argument(
+        "--speed-perturb",
+        type=float_range(0, 0.5, high_open=True),
+        default=d.speed_perturb,
+        metavar="P",
+        help="augmented versions play at a random speed in [1-P, 1+P]: pitch, formants and pace (0: off)",
     )
     parser.add_argument(
         "--silence-pct", type=int_range(0, 1000), default=d.silence_pct, help=f"default {d.silence_pct}"
