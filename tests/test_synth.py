@@ -30,8 +30,18 @@ NAME = re.compile(r"^[0-9a-f]{8}_nohash_\d+\.wav$")
 
 
 def make(out: Path, seed: int = 3, jobs: int = 1) -> Path:
+    """A tiny corpus of every source with the microphone augmentation (the widest code path)."""
     synth.synthesize(
-        out, per_word=3, seed=seed, jobs=jobs, words=WORDS, progress=False, background_seconds=2, other_per_word=3
+        out,
+        per_word=3,
+        seed=seed,
+        jobs=jobs,
+        words=WORDS,
+        progress=False,
+        background_seconds=2,
+        other_per_word=3,
+        sources=voices.SOURCES,
+        augment="mic",
     )
     return out
 
@@ -169,6 +179,7 @@ def test_engine_missing_from_path_is_one_line_exit_2(tmp_path):
     for tool in ("sox", "espeak-ng", "festival"):  # everything but flite
         (bin_dir / tool).symlink_to(shutil.which(tool))
     cmd = [sys.executable, "-m", "model.cli", "data", "synth", "--out", str(tmp_path / "c"), "--per-word", "2"]
+    cmd += ["--sources", ",".join(voices.SOURCES)]
     env = {**os.environ, "PATH": str(bin_dir)}
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent)
     assert result.returncode == 2
@@ -179,7 +190,7 @@ def test_engine_missing_from_path_is_one_line_exit_2(tmp_path):
 def test_unknown_source_is_a_usage_error():
     parser = argparse.ArgumentParser()
     synth.register(parser.add_subparsers())
-    assert parser.parse_args(["synth", "--out", "x"]).sources == list(voices.SOURCES)
+    assert parser.parse_args(["synth", "--out", "x"]).sources == list(voices.DEFAULT_SOURCES)
     assert parser.parse_args(["synth", "--out", "x", "--sources", "flite,festival"]).sources == ["flite", "festival"]
     with pytest.raises(SystemExit):
         parser.parse_args(["synth", "--out", "x", "--sources", "espeak-ng,mbrola"])

@@ -71,6 +71,8 @@ AUGMENT_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "mic": {"highpass": (50, 400), "lowpass": (3000, 7800), "peak": (-30.0, -1.0), "noise": (-66.0, -42.0)},
 }
 AUGMENTS: tuple[str, ...] = tuple(AUGMENT_RANGES)
+#: The default corpus's augmentation (with voices.DEFAULT_SOURCES: the first corpus's clips).
+DEFAULT_AUGMENT = "none"
 REVERB_SHARE = 0.7  # clips in a room (mic)
 #: sox reverb: reverberance %, high-frequency damping %, room scale %, pre-delay ms.
 REVERB_RANGES = ((10, 80), (10, 100), (10, 100), (0, 25))
@@ -443,17 +445,17 @@ def synthesize(
     background_seconds: float = 60.0,
     other_per_word: int | None = None,
     sources: Sequence[str] | None = None,
-    augment: str = "mic",
+    augment: str = DEFAULT_AUGMENT,
 ) -> dict:
     """Write the corpus to ``out`` (replacing it only once complete) and return a summary.
 
-    ``sources``: the voice sources (default: every one of voices.SOURCES whose engine is installed).
+    ``sources``: the voice sources (default voices.DEFAULT_SOURCES).
     """
     if per_word < 1:
         raise BadInput(None, f"--per-word must be at least 1, got {per_word}")
     if augment not in AUGMENTS:
         raise BadInput(None, f"--augment must be one of {', '.join(AUGMENTS)}, not {augment!r}")
-    choices = voices.require(voices.SOURCES if sources is None else sources)
+    choices = voices.require(voices.DEFAULT_SOURCES if sources is None else sources)
     jobs = jobs or os.cpu_count() or 1
     start = time.perf_counter()
     counts = clips_per_word(words, per_word, other_per_word)
@@ -532,15 +534,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--sources",
         type=list_of(source_name),
-        default=list(voices.SOURCES),
-        help=f"comma-separated voice sources (default {','.join(voices.SOURCES)})",
+        default=list(voices.DEFAULT_SOURCES),
+        help=f"comma-separated voice sources, some of {','.join(voices.SOURCES)} "
+        f"(default {','.join(voices.DEFAULT_SOURCES)})",
     )
     parser.add_argument(
         "--augment",
         choices=AUGMENTS,
-        default="mic",
+        default=DEFAULT_AUGMENT,
         help="none: near-field microphone in a dead room; mic: rooms, band limits, levels, noise colours, "
-        "speech babble (default mic)",
+        f"speech babble (default {DEFAULT_AUGMENT})",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)

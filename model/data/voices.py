@@ -22,8 +22,13 @@ from pathlib import Path
 
 from model.errors import BadInput
 
-#: Every source, in the order of the default ``--sources``.
+#: Every source, in the order ``--sources`` lists them.
 SOURCES: tuple[str, ...] = ("espeak-ng", "flite", "festival")
+#: The default corpus's sources. espeak-ng alone for now: on the three-source corpus (with
+#: ``--augment mic``) the default recipe's model is weaker (test 0.90 against 0.96), its 2-channel
+#: variant hears no keyword of its Robot stream, and leave-one-source-out accuracy is 0.70, short of
+#: the 0.85 that would make the harder corpus pay (issue 12). ``--sources espeak-ng,flite,festival``.
+DEFAULT_SOURCES: tuple[str, ...] = ("espeak-ng",)
 #: Debian packages that provide each source (the Makefile's DEBIAN_PACKAGES installs them all).
 PACKAGES = {
     "espeak-ng": "espeak-ng",

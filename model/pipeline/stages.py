@@ -43,7 +43,8 @@ from typing import Any
 
 from model import config
 from model.atomic import atomic_write_text
-from model.data.voices import SOURCES
+from model.data.synth import DEFAULT_AUGMENT
+from model.data.voices import DEFAULT_SOURCES, SOURCES
 from model.errors import BadInput
 from model.options import float_range, int_range, list_of, non_negative_int, positive_float, positive_int, threads
 from model.pipeline.compress import (
@@ -108,8 +109,8 @@ class Job:
     #: Every deployable compressed variant gets a Robot suite (else a representative handful).
     all_variants: bool = False
     #: Voice sources and microphone augmentation of a synthesised corpus (``kws data synth``).
-    sources: tuple[str, ...] = SOURCES
-    augment: str = "mic"
+    sources: tuple[str, ...] = DEFAULT_SOURCES
+    augment: str = DEFAULT_AUGMENT
     keys: dict[str, Any] = field(default_factory=dict)
 
     def variants(self) -> list[Variant]:
@@ -549,11 +550,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--sources",
         type=list_of(source_name),
-        default=list(SOURCES),
-        help=f"voice sources of the synthesised corpus (default {','.join(SOURCES)}; kws data synth)",
+        default=list(DEFAULT_SOURCES),
+        help=f"voice sources of the synthesised corpus, some of {','.join(SOURCES)} "
+        f"(default {','.join(DEFAULT_SOURCES)}; kws data synth)",
     )
     parser.add_argument(
-        "--augment", choices=AUGMENTS, default="mic", help="microphone augmentation of the synthesised corpus (mic)"
+        "--augment",
+        choices=AUGMENTS,
+        default=DEFAULT_AUGMENT,
+        help=f"microphone augmentation of the synthesised corpus ({DEFAULT_AUGMENT})",
     )
     parser.add_argument("--steps", type=list_of(positive_int), help="training steps per phase (default 12000,3000)")
     parser.add_argument("--lr", type=list_of(positive_float), help="learning rate per phase")

@@ -36,10 +36,10 @@ def corpus(sweep: Sweep, out: Path, progress: bool) -> Path:
     if "path" in sweep.data:
         return Path(sweep.data["path"]).resolve()
     from model.data.synth import synthesize
-    from model.data.voices import SOURCES
+    from model.data.voices import DEFAULT_SOURCES
 
     target = out / "corpus"
-    key = {"per_word": sweep.data["per_word"], "seed": sweep.data["seed"], "sources": list(SOURCES)}
+    key = {"per_word": sweep.data["per_word"], "seed": sweep.data["seed"], "sources": list(DEFAULT_SOURCES)}
     marker = out / "corpus.json"
     if not (target.is_dir() and marker.is_file() and json.loads(marker.read_text()) == key):
         synthesize(target, per_word=key["per_word"], seed=key["seed"], progress=progress)
