@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import re
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from firmware_measure import measure, noise_clip
 
 from model import config
 
@@ -62,37 +62,11 @@ def models(checkpoint: Path | None) -> dict[str, bytes]:
     return variants
 
 
-def elf_bytes(elf: Path) -> dict[str, int]:
-    """Bytes of the generated filter arrays and of all generated constant arrays, from the symbols."""
-    from elftools.elf.elffile import ELFFile
-
-    sizes = {"weights": 0, "constants": 0}
-    with elf.open("rb") as handle:
-        for symbol in ELFFile(handle).get_section_by_name(".symtab").iter_symbols():
-            if re.fullmatch(r"op\d+_\w+", symbol.name) and symbol["st_info"]["type"] == "STT_OBJECT":
-                sizes["constants"] += symbol["st_size"]
-                sizes["weights"] += symbol["st_size"] if symbol.name.endswith(("_weights", "_bitmap")) else 0
-    return sizes
-
-
-def measure(flatbuffer: bytes, out: Path, pcm: bytes) -> dict[str, int]:
-    from emulation.clip import run_clip
-    from model.deploy.firmware import build
-
-    out.mkdir(parents=True)
-    tflite = out / "model.tflite"
-    tflite.write_bytes(flatbuffer)
-    size = build(tflite, out / "fw", variant="bench", kernels="cortex_m4")
-    run = run_clip(out / "fw" / "kws.elf", pcm)
-    return {**elf_bytes(out / "fw" / "kws.elf"), "flash": size["flash_bytes"], "inference": int(run.result["inf"])}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, help="a trained model.pt (default: a random TinyConv, C = 8)")
     args = parser.parse_args()
-    rng = np.random.default_rng(0)
-    pcm = rng.normal(0, 3000, config.CLIP_SAMPLES).clip(-32768, 32767).astype("<i2").tobytes()
+    pcm = noise_clip()
     with tempfile.TemporaryDirectory() as tmp:
         results = {
             name: measure(fb, Path(tmp) / str(i), pcm) for i, (name, fb) in enumerate(models(args.checkpoint).items())

@@ -19,11 +19,11 @@ Flash and cycles depend on how many weights are zero and where, not on their val
 from __future__ import annotations
 
 import argparse
-import re
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from firmware_measure import measure, noise_clip
 
 from model import config
 
@@ -50,35 +50,6 @@ def pruned_models(checkpoint: Path | None) -> dict[float, bytes]:
     return models
 
 
-def weight_bytes(elf: Path) -> int:
-    """Bytes of the generated filter symbols (values and, for sparse layers, bitmaps)."""
-    from elftools.elf.elffile import ELFFile
-
-    with elf.open("rb") as handle:
-        return sum(
-            s["st_size"]
-            for s in ELFFile(handle).get_section_by_name(".symtab").iter_symbols()
-            if re.fullmatch(r"op\d+_(weights|bitmap)", s.name) and s["st_info"]["type"] == "STT_OBJECT"
-        )
-
-
-def measure(flatbuffer: bytes, weights: str, out: Path, pcm: bytes) -> dict[str, int]:
-    from emulation.clip import run_clip
-    from model.deploy.firmware import build
-
-    out.mkdir(parents=True)
-    tflite = out / "model.tflite"
-    tflite.write_bytes(flatbuffer)
-    size = build(tflite, out / "fw", variant="bench", kernels="cortex_m4", weights=weights)
-    run = run_clip(out / "fw" / "kws.elf", pcm)
-    return {
-        "weights": weight_bytes(out / "fw" / "kws.elf"),
-        "flash": size["flash_bytes"],
-        "ram": size["ram_bytes"],
-        "inference": int(run.result["inf"]),
-    }
-
-
 def fc_zeros(flatbuffer: bytes) -> float:
     """Share of zero weights in the exported fc (the int8 rounding may add a few to the pruned ones)."""
     from model.deploy.tflite_reader import parse_model
@@ -93,11 +64,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, help="a trained model.pt (default: a random TinyConv, C = 8)")
     args = parser.parse_args()
-    rng = np.random.default_rng(0)
-    pcm = rng.normal(0, 3000, config.CLIP_SAMPLES).clip(-32768, 32767).astype("<i2").tobytes()
+    pcm = noise_clip()
     models = pruned_models(args.checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
-        results = {(s, f): measure(fb, f, Path(tmp) / f"{s}-{f}", pcm) for s, fb in models.items() for f in FORMATS}
+        results = {
+            (s, f): measure(fb, Path(tmp) / f"{s}-{f}", pcm, weights=f) for s, fb in models.items() for f in FORMATS
+        }
     print("Cortex-M4 firmware, one inference in Unicorn with the cycle model (DWT = modelled cycles)")
     print(
         f"{'sparsity':>8} {'fc zeros':>8} | {'weights':9} {'dense B':>8} {'sparse B':>8} {'ratio':>6} | "
