@@ -22,6 +22,7 @@ import pytest
 
 from model.cli import main
 from model.sweep import results, spec
+from model.sweep.tuning import longest_first
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "sweeps" / "tiny.toml"
@@ -82,10 +83,22 @@ def test_unreachable_address_is_one_line_exit_2(tmp_path, capsys):
 def test_grid_and_random_trials_are_deterministic(tmp_path):
     text = "[space]\nchannels = [2, 4, 8]\nbits = [8, 4]\n[search]\nalgorithm = 'random'\nsamples = 4\nseed = 3\n"
     grid = spec.load(TINY).trials()
-    assert len(grid) == 6 and len({t["id"] for t in grid}) == 6
+    assert len(grid) == 12 and len({t["id"] for t in grid}) == 12
     drawn = spec.load(write(tmp_path, text)).trials()
     assert drawn == spec.load(write(tmp_path, text)).trials()
     assert 1 <= len(drawn) <= 4 and all(t["channels"] in (2, 4, 8) and t["bits"] in (8, 4) for t in drawn)
+
+
+def test_trials_go_to_ray_longest_first():
+    base = {"bits": 8, "sparsity": 0.0, "prune_channels": 0, "finetune_steps": 100, "steps": 1000, "channels": 8}
+    trials = [
+        base | {"id": "short", "steps": 200},
+        base | {"id": "narrow", "channels": 2},
+        base | {"id": "plain"},
+        base | {"id": "pruned", "prune_channels": 4},  # one fine-tuning more
+        base | {"id": "quantized-and-sparse", "bits": 4, "sparsity": 0.5},  # two more
+    ]
+    assert [t["id"] for t in longest_first(trials)] == ["quantized-and-sparse", "pruned", "plain", "narrow", "short"]
 
 
 def test_pareto_front_matches_brute_force():
@@ -170,9 +183,9 @@ def test_tiny_sweep_on_a_local_ray_cluster_and_resume(ray_cluster, tmp_path):
     trials = document["trials"]
     assert len(trials) >= 6 and len({t["id"] for t in trials}) == len(trials)
     failed = [t for t in trials if t["status"] == "failed"]
-    assert [t["reason"] for t in failed] == ["prune_channels 3 must be below channels 2"]
+    assert [t["reason"] for t in failed] == ["prune_channels 3 must be below channels 2"] * 2  # seeds 0 and 1
     ok = [t for t in trials if t["status"] == "ok"]
-    assert len(ok) == len(trials) - 1
+    assert len(ok) == len(trials) - 2
     for t in ok:
         m = t["metrics"]
         assert 0 <= m["accuracy"] <= 1 and m["inference_cycles"] > 0 and 0 < m["flash_bytes"] <= 1024 * 1024

@@ -132,6 +132,7 @@ def connect(address: str | None, cpus: int | None = None) -> None:
     except ImportError:
         raise BadInput(None, RAY_MISSING) from None
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # results stay in the journal
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report to Anyscale from a sweep
     if address:
         check_address(address)
         try:

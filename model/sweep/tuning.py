@@ -20,6 +20,19 @@ from model.sweep.trial import run_trial
 RUNGS = 2
 
 
+def longest_first(trials: list[dict]) -> list[dict]:
+    """``trials`` in decreasing order of their expected time, so that on a few workers the last
+    round is made of short trials rather than one long trial alone (longest processing time first).
+    Expected time: the training and fine-tuning steps, each costing more with more channels
+    (measured on the tiny sweep: 6.4 ms a step at 2 channels, 10 ms at 8)."""
+
+    def cost(trial: dict) -> float:
+        stages = (trial["prune_channels"] > 0) + (trial["sparsity"] > 0) + (trial["bits"] < 8)
+        return (trial["steps"] + stages * trial["finetune_steps"]) * (5.3 + 0.6 * trial["channels"])
+
+    return sorted(trials, key=cost, reverse=True)
+
+
 def _trainable(config: dict[str, Any], shared: dict[str, Any]) -> None:
     from ray import tune
 
@@ -77,7 +90,7 @@ def run_tune(trials: list[dict], shared: dict[str, Any], out: Path, algorithm: s
     trainable = tune.with_resources(tune.with_parameters(_trainable, shared=shared), {"cpu": 1})
     tuner = tune.Tuner(
         trainable,
-        param_space={"trial": tune.grid_search(trials)},
+        param_space={"trial": tune.grid_search(longest_first(trials))},
         tune_config=tune.TuneConfig(metric="validation_accuracy", mode="max", scheduler=scheduler, reuse_actors=True),
         run_config=tune.RunConfig(
             name="tune", storage_path=str((out / "ray").resolve()), callbacks=[_journal(out, say)], verbose=0
