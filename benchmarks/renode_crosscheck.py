@@ -54,8 +54,7 @@ def compare_lines(renode: list[str], unicorn: list[str]) -> list[str]:
 
 
 def dataset_test_clips(data: Path, count: int) -> list[tuple[str, np.ndarray]]:
-    from model.audio import pad_or_trim
-
+    from model.data.audio import pad_or_trim
     from model.data.dataset import SpeechCommands
 
     dataset = SpeechCommands(data)

@@ -15,6 +15,7 @@ import pytest
 
 from model.cli import main
 from model.pipeline import stages as pipeline
+from model.pipeline import streams as pipeline_streams
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("sox", "espeak-ng", "flite", "festival")),
@@ -60,6 +61,8 @@ def fake_robot(tmp_path_factory):
     log = folder / "calls.log"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pipeline, "ROBOT_SCRIPT", script)
+        # The streams stage's keyword-free stream: one minute here, not ten.
+        mp.setattr(pipeline_streams, "STREAM_ARGUMENTS", ("--snr", "clean,10", "--free-minutes", "1"))
         mp.setenv("FAKE_ROBOT_LOG", str(log))
         mp.setenv("FAKE_ROBOT_EXIT", "0")
         yield log
@@ -153,9 +156,32 @@ def test_full_run_emulates_the_test_split_and_reports(demo):
     assert f"firmware {next(iter(emulated))} (unicorn)" in md
     for figure in ("figures/test_accuracy.png", "figures/stage_times.png", "run/curves.png"):
         assert f"]({figure})" in md and (demo / figure).read_bytes()[:4] == b"\x89PNG"
+    assert "## Keyword detection in a stream" in md and "](streams/det.png)" in md
     html = (demo / "report.html").read_text()
-    assert html.count('src="data:image/png;base64,') == md.count("![") == 9
+    assert html.count('src="data:image/png;base64,') == md.count("![") == 10
     assert 'src="figures' not in html and 'src="run' not in html
+
+
+def test_streams_stage_hears_every_variant_as_the_stream_command_does(demo, capsys):
+    """Each variant's record is what `kws stream eval` gives on its model at its firmware's stride,
+    and what `kws stream eval --build` prints; --build refuses options of a single model."""
+    streams = json.loads((demo / ".stages" / "streams.json").read_text())["info"]["variants"]
+    listing = json.loads((demo / "variants.json").read_text())
+    assert list(streams) == [v["name"] for v in listing["variants"]]
+    assert streams["int8"]["stride"] == 1 and streams["float32"]["stride"] > 1  # float32 paces itself
+    models = {v["name"]: demo / v["model"] for v in listing["variants"]}
+    for name in ("int8", "float32"):
+        capsys.readouterr()
+        args = ["stream", "eval", "--streams", str(demo / "streams"), "--model", str(models[name]), "--json"]
+        assert main([*args, "--stride", str(streams[name]["stride"])]) == 0
+        alone = json.loads(capsys.readouterr().out)
+        assert alone["keyword_streams"] == streams[name]["keyword_streams"] and alone["free"] == streams[name]["free"]
+        assert set(alone["keyword_streams"]) == {"keywords-clean", "keywords-10dB"} and alone["free"]["seconds"] >= 60
+    assert main(["stream", "eval", "--streams", str(demo / "streams"), "--build", str(demo), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == streams
+    assert main(["stream", "eval", "--streams", str(demo / "streams"), "--build", str(demo), "--stride", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--stride does not go with --build" in err
 
 
 def test_rerun_reuses_every_stage(demo, fake_robot, capsys, monkeypatch):
@@ -165,7 +191,7 @@ def test_rerun_reuses_every_stage(demo, fake_robot, capsys, monkeypatch):
     monkeypatch.chdir(demo.parent)  # OUT given relative to the working directory: the same stages
     assert main(["pipeline", "--out", demo.name, *ARGS]) == 0
     out = capsys.readouterr().out
-    for stage in ("features", "train", "export", "emulate", "robot"):
+    for stage in ("features", "train", "export", "emulate", "streams", "robot"):
         assert f"[{stage}] cached" in out
     changed = {name for name, t in stage_mtimes(demo).items() if before[name] != t}
     assert changed <= {"firmware.json"}  # rewritten only while a variant is left to build

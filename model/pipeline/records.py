@@ -15,7 +15,7 @@ from model import config
 from model.atomic import atomic_write_text
 from model.errors import BadInput
 
-STAGES = ("corpus", "features", "train", "compress", "export", "firmware", "emulate", "robot", "report")
+STAGES = ("corpus", "features", "train", "compress", "export", "firmware", "emulate", "streams", "robot", "report")
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,32 @@ def _latency(records: dict[str, dict]) -> list[Block]:
     return [Heading("CPU latency"), Paragraph(text)]
 
 
+def _streams(out: Path, records: dict[str, dict]) -> list[Block]:
+    """Keyword detection per variant on the test split's streams (the streams stage)."""
+    streams = records.get("streams")
+    if streams is None:
+        return []
+    from model.pipeline.streams import STREAM_ARGUMENTS
+    from model.stream.evaluate import VARIANT_COLUMNS, variant_rows
+
+    text = (
+        f"`kws stream make --data CORPUS --out {out / 'streams'} {' '.join(STREAM_ARGUMENTS)}`, then "
+        f"`kws stream eval --streams {out / 'streams'} --build {out}`: the test split's keywords and half as many "
+        "other words planted in a stream, every variant heard by the host engine (bit-exact with its firmware) "
+        "paced as its firmware paces itself; false accepts on the keyword-free stream. Goals at 10 dB (issue 12): "
+        "hit rate >= 0.90 for yes and no, wrong labels <= 0.02, <= 2 false accepts per hour, median latency <= 1 s."
+    )
+    blocks: list[Block] = [Heading("Keyword detection in a stream"), Paragraph(text)]
+    if streams["status"] != "done":
+        return [*blocks, Paragraph(f"Skipped: {streams['info']['reason']}")]
+    numeric = [False, True, False] + [True] * (len(VARIANT_COLUMNS) - 3)
+    blocks.append(table(list(VARIANT_COLUMNS), variant_rows(streams["info"]["variants"]), numeric))
+    det = out / streams["info"]["det"]
+    if det.is_file():
+        blocks.append(Figure(det, "miss rate against false accepts per hour over the detection threshold (int8)"))
+    return blocks
+
+
 def _robot(records: dict[str, dict]) -> list[Block]:
     robot = records.get("robot")
     if robot is None:
@@ -304,6 +330,7 @@ def build(out: Path, data: Path) -> list[Block]:
     blocks += _cycles(out, records)
     blocks += _latency(records)
     blocks += compression(out, records)
+    blocks += _streams(out, records)
     blocks += _robot(records)
     blocks += [Heading("Audio and features"), *figures(out, data)]
     return blocks

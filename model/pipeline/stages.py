@@ -420,6 +420,40 @@ def emulate_stage(job: Job) -> dict:
     return write_record(job.out, "emulate", key, info)
 
 
+def streams_stage(job: Job) -> dict:
+    """Keyword detection of every variant with a Robot suite on test-split streams (DIR/streams)."""
+    from model.pipeline.streams import STREAM_ARGUMENTS, make_streams
+    from model.stream.evaluate import evaluate_variants
+
+    listed = [v for v in job.variants() if v.listed and (job.out / "firmware" / v.name / "kws.elf").is_file()]
+    variants = {v.name: (job.out / v.model_path, job.out / "firmware" / v.name / "kws.elf") for v in listed}
+    key = {
+        "features": job.keys["features"],
+        "arguments": list(STREAM_ARGUMENTS),
+        "files": {name: [file_digest(model), file_digest(elf)] for name, (model, elf) in variants.items()},
+        "sources": sources_digest((config.ROOT / "model" / "stream", config.FIRMWARE_DIR / "recognizer")),
+    }
+    info = cached(job.out, "streams", key)
+    if info is not None:
+        say("streams", "cached")
+        return info
+    start = time.perf_counter()
+    try:
+        make_streams(job.data, job.out / "streams")
+    except BadInput as exc:  # a corpus too small for a stream: said, not fatal
+        say("streams", f"skipped: {exc}")
+        return write_record(job.out, "streams", key, {"reason": str(exc)}, "skipped")
+    say("streams", f"made {job.out / 'streams'}; hearing {len(variants)} variants on the host engine")
+    metrics = evaluate_variants(job.out / "streams", variants, det_png=job.out / "streams" / "det.png")
+    for name, m in metrics.items():
+        ten = next((s for s in m["keyword_streams"].values() if s["snr_db"] == STREAM_THRESHOLDS["snr_db"]), None)
+        hits = ", ".join(f"{k} {r:.3f}" for k, r in (ten or {}).get("hit_rate", {}).items())
+        per_hour = m["free"]["per_hour"] if m["free"] else float("nan")
+        say("streams", f"{name}: at 10 dB hit rate {hits}; {per_hour:.1f} false accepts per hour")
+    info = {"variants": metrics, "det": "streams/det.png", "seconds": round(time.perf_counter() - start, 1)}
+    return write_record(job.out, "streams", key, info)
+
+
 def robot_stage(job: Job) -> dict:
     """Runs the Robot suites through robot_tests/run.py; skipped, with the reason, while it is absent."""
     variants = job.out / "variants.json"
@@ -471,6 +505,7 @@ STAGE_FUNCTIONS = {
     "export": export_stage,
     "firmware": firmware_stage,
     "emulate": emulate_stage,
+    "streams": streams_stage,
     "robot": robot_stage,
     "report": report_stage,
 }

@@ -130,7 +130,41 @@ def agreement(engine: HostEngine, scores: dict, firmware: dict) -> dict:
     return out
 
 
+def evaluate_variants(
+    streams: Path,
+    variants: dict[str, tuple[Path, Path]],
+    tolerance: int = 1500,
+    det_png: Path | None = None,
+    engine_kind: str = "c",
+) -> dict:
+    """Metrics of every firmware variant (name -> (.tflite, ELF)) on the streams of ``streams``, on
+    the host engine paced as the variant's firmware paces itself (the stride of its boot line).
+    Variants with the same model and stride (int8 and its reference-kernel twin) are heard once.
+    With ``det_png``, the first variant's DET curve is drawn there."""
+    from model.data.audio import read_wav
+    from model.deploy.tflite_reader import read_model
+    from model.stream.firmware import boot_stride
+
+    specs = read_streams(streams)
+    pcm = {spec.name: read_wav(Path(streams) / spec.file) for spec in specs}
+    heard: dict[tuple[bytes, int], dict] = {}
+    out = {}
+    for name, (tflite, elf) in variants.items():
+        stride = boot_stride(elf)
+        key = (read_model(tflite)[1], stride)
+        if key not in heard:
+            engine = HostEngine(tflite, stride, engine_kind)
+            scores = {n: engine.scores(p) for n, p in pcm.items()}
+            heard[key] = measure(engine, specs, scores, tolerance)
+            if det_png is not None and not out and any(s.keyword_free for s in specs):
+                plot_det(det_curve(engine, specs, scores, tolerance), det_png)
+        out[name] = {"stride": stride, **heard[key]}
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.build:
+        return _run_variants(args)
     specs = read_streams(Path(args.streams))
     if args.det and not any(s.keyword_free for s in specs):
         raise BadInput(Path(args.streams) / "streams.json", "--det needs a keyword-free stream (--free-minutes > 0)")
@@ -147,6 +181,28 @@ def run(args: argparse.Namespace) -> int:
         report["det"] = {"png": str(args.det), "curves": curves}
     print(json.dumps(report, indent=1) if args.json else _table(report))
     return 0 if all(a["equal"] for a in report.get("firmware_agrees", {}).values()) else 1
+
+
+def _run_variants(args: argparse.Namespace) -> int:
+    """``--build``: every firmware variant of BUILD/variants.json, one table row per variant and stream."""
+    for option, given in (("--elf", args.elf), ("--det", args.det), ("--stride", args.stride != 1)):
+        if given:
+            raise BadInput(None, f"{option} does not go with --build (each variant runs paced as its firmware)")
+    listing = Path(args.build) / "variants.json"
+    try:
+        entries = json.loads(listing.read_text())["variants"]
+        build = Path(args.build)
+        variants = {v["name"]: (build / v["model"], build / v["dir"] / "kws.elf") for v in entries}
+    except FileNotFoundError:
+        raise BadInput(listing, "no such file (build the variants with `kws pipeline --stop-after firmware`)") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(listing, f"not a variants.json of `kws pipeline` ({exc})") from None
+    for path in (p for pair in variants.values() for p in pair):
+        if not path.is_file():
+            raise BadInput(path, f"no such file (listed in {listing})")
+    report = evaluate_variants(Path(args.streams), variants, args.tolerance, engine_kind=args.engine)
+    print(json.dumps(report, indent=1) if args.json else variants_table(report))
+    return 0
 
 
 def _rate(value) -> str:
@@ -182,12 +238,44 @@ def _table(report: dict) -> str:
     return "\n".join(lines)
 
 
+#: Columns of the per-variant table (``kws stream eval --build`` and the pipeline report).
+VARIANT_COLUMNS = (
+    "variant", "stride", "stream", *(f"hit rate {k}" for k in config.WANTED_WORDS), "wrong label",
+    "other words accepted", "latency median ms", "false accepts per hour",
+)  # fmt: skip
+
+
+def variant_rows(report: dict) -> list[list[str]]:
+    """Per variant and keyword stream: hit rates, wrong labels, latency; false accepts per hour."""
+    rows = []
+    for name, v in report.items():
+        per_hour = "-" if v["free"] is None else f"{v['free']['per_hour']:.1f}"
+        for stream, s in v["keyword_streams"].items():
+            median = s["latency_ms"]["median"]
+            hits = [_rate(s["hit_rate"].get(k)) for k in config.WANTED_WORDS]
+            rows.append([
+                name, str(v["stride"]), stream, *hits, _rate(s["wrong_label_rate"]), _rate(s["other_accept_rate"]),
+                "-" if median is None else f"{median:.0f}", per_hour,
+            ])  # fmt: skip
+    return rows
+
+
+def variants_table(report: dict) -> str:
+    lines = ["| " + " | ".join(VARIANT_COLUMNS) + " |", "|" + " --- |" * len(VARIANT_COLUMNS)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in variant_rows(report)])
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "eval", help="hit rate, false accepts, latency per SNR on the streams of `kws stream make`"
     )
     p.add_argument("--streams", required=True, help="directory of `kws stream make` (streams.json)")
-    p.add_argument("--model", required=True, help="the .tflite the host engine runs (the firmware's model)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", help="the .tflite the host engine runs (the firmware's model)")
+    which.add_argument(
+        "--build",
+        help="every firmware variant of this BUILD (variants.json), each paced as its firmware paces itself",
+    )
     p.add_argument(
         "--engine",
         choices=MODEL_ENGINES,

@@ -54,3 +54,13 @@ def firmware_heard(elf: Path, pcm: np.ndarray, strict: bool = True) -> FirmwareR
             heard.append(Heard(fields["label"], int(fields["score"]), int(fields["t_ms"])))
             dropped = int(fields["dropped"])
     return FirmwareRun(boot, tuple(heard), dropped, run.virtual_s, time.perf_counter() - started)
+
+
+def boot_stride(elf: Path) -> int:
+    """The frames per PDM block ``elf`` paces itself to, from its boot line (one second of silence)."""
+    from emulation.errors import EmulationError
+
+    run = firmware_heard(elf, np.zeros(config.SAMPLE_RATE, dtype=np.int16))
+    if "stride" not in run.boot:
+        raise EmulationError(f"{elf}: no boot line with a stride")
+    return int(run.boot["stride"])

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from model import options
+from model.atomic import atomic_write_text
 from model.errors import BadInput
 from model.stream.plant import StreamSpec, plan_layout, render, split_clips
 
@@ -72,7 +73,8 @@ def make_streams(args: argparse.Namespace) -> list[StreamSpec]:
     return specs
 
 
-def run(args: argparse.Namespace) -> int:
+def write_streams(args: argparse.Namespace) -> list[StreamSpec]:
+    """The streams and their ``streams.json`` in ``args.out``."""
     specs = make_streams(args)
     listing = {
         "data": str(Path(args.data).resolve()),
@@ -80,8 +82,12 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "streams": [s.to_json() for s in specs],
     }
-    (Path(args.out) / "streams.json").write_text(json.dumps(listing, indent=1) + "\n")
-    for s in specs:
+    atomic_write_text(Path(args.out) / "streams.json", json.dumps(listing, indent=1) + "\n")
+    return specs
+
+
+def run(args: argparse.Namespace) -> int:
+    for s in write_streams(args):
         words = sum(p.label != "unknown" for p in s.planted)
         print(f"{Path(args.out) / s.file}: {s.seconds:g} s, {words} keywords, {len(s.planted) - words} other words")
     return 0
