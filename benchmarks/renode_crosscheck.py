@@ -80,7 +80,7 @@ def crosscheck_clips(elf: Path, clips: list[tuple[str, np.ndarray]], variant: st
         data = pcm.astype("<i2").tobytes()
         runs = {}
         for backend in host:
-            runs[backend], seconds = timed(lambda b=backend, d=data: run_clip(elf, d, b))
+            runs[backend], seconds = timed(lambda b=backend, d=data: run_clip(elf, d, b, cycle_model=False))
             host[backend] += seconds
         problems = compare_lines(runs["renode"].lines, runs["unicorn"].lines)
         agreed += not problems
@@ -92,7 +92,7 @@ def crosscheck_clips(elf: Path, clips: list[tuple[str, np.ndarray]], variant: st
 def crosscheck_stream(elf: Path, clips: list[tuple[str, np.ndarray]], seconds: float) -> None:
     pcm = np.concatenate([p for _, p in clips]).astype("<i2").tobytes()
     renode, r_s = timed(lambda: RenodeMachine(elf, pcm).run(max_seconds_virtual=seconds, timeout_s=3600))
-    unicorn, u_s = timed(lambda: Machine(elf, pcm).run(max_seconds_virtual=seconds))
+    unicorn, u_s = timed(lambda: Machine(elf, pcm, cycle_model=False).run(max_seconds_virtual=seconds))
     problems = compare_lines(renode.lines, unicorn.lines)
     heard = sum(line.startswith("heard ") for line in renode.lines)
     verdict = "agree" if not problems else "DIFFER " + "; ".join(problems)

@@ -6,6 +6,7 @@ verify → firmware → emulate through the CLI on the pipeline's outputs."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from model import config
 from model.cli import main
 from model.pipeline import stages as pipeline
 from model.pipeline import streams as pipeline_streams
@@ -182,6 +184,31 @@ def test_streams_stage_hears_every_variant_as_the_stream_command_does(demo, caps
     assert main(["stream", "eval", "--streams", str(demo / "streams"), "--build", str(demo), "--stride", "2"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--stride does not go with --build" in err
+
+
+def test_stream_tune_scores_the_firmware_setting_as_eval_does(demo, capsys):
+    """`kws stream tune` ranks every recognizer setting; its row for the firmware's own settings
+    holds the figures the streams stage measured with them."""
+    from model.stream.tune import GRID
+
+    int8 = json.loads((demo / ".stages" / "streams.json").read_text())["info"]["variants"]["int8"]
+    args = ["stream", "tune", "--streams", str(demo / "streams"), "--model", str(demo / "models" / "int8.tflite")]
+    capsys.readouterr()
+    assert main([*args, "--json", "--top", "100000"]) == 0
+    rows = json.loads(capsys.readouterr().out)["settings"]
+    assert len(rows) == len(list(itertools.product(*GRID.values())))
+    assert rows == sorted(rows, key=lambda r: not r["meets_goals"])  # those meeting the goals first
+    firmware = {
+        "average_window_ms": config.RC_AVERAGE_WINDOW_MS, "detection_threshold": config.RC_DETECTION_THRESHOLD,
+        "suppression_ms": config.RC_SUPPRESSION_MS, "minimum_count": config.RC_MINIMUM_COUNT,
+    }  # fmt: skip
+    row = next(r for r in rows if r["settings"] == firmware)
+    ten = int8["keyword_streams"]["keywords-10dB"]
+    assert row["min_hit_rate"] == min(ten["hit_rate"].get(k, 0.0) for k in ("yes", "no"))
+    assert row["false_accepts_per_hour"] == int8["free"]["per_hour"]
+    assert row["latency_median_ms"] == ten["latency_ms"]["median"]
+    assert main([*args, "--snr", "5"]) == 2  # no 5 dB stream was made
+    assert "no keyword stream at --snr 5" in capsys.readouterr().err
 
 
 def test_rerun_reuses_every_stage(demo, fake_robot, capsys, monkeypatch):

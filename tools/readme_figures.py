@@ -227,6 +227,21 @@ def render_table5(data: dict[str, Any]) -> str:
     return to_markdown(table5(records, data["rows"])[0], ROOT)
 
 
+def extract_streams(build: Path) -> dict[str, Any] | None:
+    """The streams stage's metrics per variant, when it ran."""
+    path = build / ".stages" / "streams.json"
+    if not path.is_file() or _load(path)["status"] != "done":
+        return None
+    return {"variants": _stage(build, "streams")["variants"]}
+
+
+def render_streams(data: dict[str, Any]) -> str:
+    """``kws stream eval --build``'s table, as the pipeline report shows it."""
+    from model.stream.evaluate import variants_table
+
+    return variants_table(data["variants"]) + "\n"
+
+
 FIGURES: dict[str, tuple[Callable[[Path], dict[str, Any] | None], Callable[[dict[str, Any]], str]]] = {
     "train": (extract_train, render_train),
     "firmware-size": (extract_firmware_size, render_firmware_size),
@@ -234,6 +249,7 @@ FIGURES: dict[str, tuple[Callable[[Path], dict[str, Any] | None], Callable[[dict
     "compress": (extract_compress, render_compress),
     "compress-same": (lambda build: extract_compress(build, "study-same"), render_compress),
     "table5": (extract_table5, render_table5),
+    "streams": (extract_streams, render_streams),
 }
 SOURCES = {
     "train": "the pipeline tree `{build}` (`.stages/train.json`)",
@@ -242,6 +258,7 @@ SOURCES = {
     "compress": "`kws compress ... --out {build}/study` (*Compression*), its `compress.json`",
     "compress-same": "`kws compress ... --out {build}/study-same --activation-bits same`, its `compress.json`",
     "table5": "the pipeline tree `{build}` (`.stages/compress.json`, `firmware.json`, `emulate.json`)",
+    "streams": "the pipeline tree `{build}` (`.stages/streams.json`, the streams stage)",
 }
 
 

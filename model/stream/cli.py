@@ -1,4 +1,5 @@
-"""``kws stream``: long streams with ground truth (``make``) and detection measured on them (``eval``)."""
+"""``kws stream``: long streams with ground truth (``make``), detection measured on them
+(``eval``, ``table4``) and the recognizer's settings searched on them (``tune``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction, parser_class: type) -> None:
-    from model.stream import evaluate, make, table4
+    from model.stream import evaluate, make, table4, tune
 
     stream = subparsers.add_parser("stream", help="keyword detection on long streams")
     commands = stream.add_subparsers(dest="stream_command", required=True, metavar="COMMAND", parser_class=parser_class)
     make.register(commands)
     evaluate.register(commands)
     table4.register(commands)
+    tune.register(commands)

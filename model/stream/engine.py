@@ -69,8 +69,8 @@ class HostEngine:
         self.stride = stride
         self.lib = load_library()
 
-    def heard(self, pcm: np.ndarray, threshold: int | None = None) -> list[Heard]:
-        return self.recognize(self.scores(pcm), threshold)
+    def heard(self, pcm: np.ndarray, settings: dict[str, int] | None = None) -> list[Heard]:
+        return self.recognize(self.scores(pcm), settings)
 
     def window_ends(self, frames: int) -> list[int]:
         """The frames the firmware's windows end on: at the end of each block, once 49 frames exist."""
@@ -98,10 +98,10 @@ class HostEngine:
         frames = max(0, (sample - config.WINDOW_SAMPLES) // config.STEP_SAMPLES + 1)
         return len(self.window_ends(frames))
 
-    def recognize(self, scores: np.ndarray, threshold: int | None = None) -> list[Heard]:
-        """RecognizeCommands over per-window scores, with the firmware's timestamps; ``threshold``
-        replaces the firmware's detection threshold (a DET curve's sweep)."""
-        recognizer = Recognizer(self.lib, threshold=threshold)
+    def recognize(self, scores: np.ndarray, settings: dict[str, int] | None = None) -> list[Heard]:
+        """RecognizeCommands over per-window scores, with the firmware's timestamps; ``settings``
+        replace the firmware's (a DET curve's detection threshold, say)."""
+        recognizer = Recognizer(self.lib, settings=settings)
         events = []
         ends = self.window_ends(config.NUM_FRAMES - 1 + len(scores) * self.stride)
         for end, window_scores in zip(ends, scores, strict=True):

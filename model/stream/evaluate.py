@@ -57,12 +57,15 @@ def _hear(args: argparse.Namespace, specs: list[StreamSpec]) -> tuple[HostEngine
     return engine, {"scores": scores, "cpu_s": cpu}, firmware
 
 
-def measure(engine: HostEngine, specs: list[StreamSpec], scores: dict, tolerance: int, threshold=None) -> dict:
-    """Metrics per keyword stream and of the keyword-free streams at one detection threshold."""
+def measure(
+    engine: HostEngine, specs: list[StreamSpec], scores: dict, tolerance: int, settings: dict[str, int] | None = None
+) -> dict:
+    """Metrics per keyword stream and of the keyword-free streams with the firmware's recognizer
+    settings, or ``settings`` in their place."""
     out: dict = {"keyword_streams": {}, "free": None}
     free_s, free_fa = 0.0, 0
     for spec in specs:
-        heard = engine.recognize(scores[spec.name], threshold)
+        heard = engine.recognize(scores[spec.name], settings)
         if spec.keyword_free:
             free_s, free_fa = free_s + spec.seconds, free_fa + false_accepts(heard)
         else:
@@ -77,7 +80,7 @@ def det_curve(engine: HostEngine, specs: list[StreamSpec], scores: dict, toleran
     """Per keyword stream: (threshold, miss rate, false accepts per hour) over DET_THRESHOLDS."""
     curves: dict[str, list] = {s.name: [] for s in specs if not s.keyword_free}
     for threshold in DET_THRESHOLDS:
-        result = measure(engine, specs, scores, tolerance, threshold)
+        result = measure(engine, specs, scores, tolerance, {"detection_threshold": threshold})
         per_hour = result["free"]["per_hour"] if result["free"] else None
         for name, stream in result["keyword_streams"].items():
             total = Tally(planted=stream["keywords"])

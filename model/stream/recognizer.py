@@ -15,21 +15,14 @@ from pathlib import Path
 
 from model import config
 
+#: The fields of ``struct kws_recognizer_config`` a caller may set (num_classes follows the model).
+SETTINGS = ("average_window_ms", "detection_threshold", "suppression_ms", "minimum_count", "minimum_span_ms")
+
 
 class RecognizerConfig(ctypes.Structure):
     """``struct kws_recognizer_config`` (recognizer.h)."""
 
-    _fields_ = [
-        (name, ctypes.c_int32)
-        for name in (
-            "average_window_ms",
-            "detection_threshold",
-            "suppression_ms",
-            "minimum_count",
-            "minimum_span_ms",
-            "num_classes",
-        )
-    ]
+    _fields_ = [(name, ctypes.c_int32) for name in (*SETTINGS, "num_classes")]
 
 
 class Recognition(ctypes.Structure):
@@ -62,18 +55,23 @@ def load_library(build: Path | None = None) -> ctypes.CDLL:
 
 
 class Recognizer:
-    """One RecognizeCommands state with the firmware's default configuration for ``classes`` classes
-    (``threshold`` instead of its detection threshold when given)."""
+    """One RecognizeCommands state with the firmware's default configuration for ``classes`` classes;
+    ``settings`` replaces fields of it (``detection_threshold``, ``average_window_ms``, ...), as a
+    DET curve or a search over the recognizer's settings does."""
 
-    def __init__(self, library: ctypes.CDLL, classes: int = len(config.LABELS), threshold: int | None = None) -> None:
+    def __init__(
+        self, library: ctypes.CDLL, classes: int = len(config.LABELS), settings: dict[str, int] | None = None
+    ) -> None:
         self.library = library
         self.classes = classes
         self.state = ctypes.create_string_buffer(library.kws_recognizer_state_size())
         cfg = library.kws_recognizer_default_config(classes)
-        if threshold is not None:
-            cfg.detection_threshold = threshold
+        for field, value in (settings or {}).items():
+            if field not in SETTINGS:
+                raise ValueError(f"unknown recognizer setting {field!r} (known: {', '.join(SETTINGS)})")
+            setattr(cfg, field, value)
         if library.kws_recognizer_init(self.state, ctypes.byref(cfg)) != 0:
-            raise ValueError(f"kws_recognizer_init refused the default configuration for {classes} classes")
+            raise ValueError(f"kws_recognizer_init refused the configuration {settings or 'default'}")
 
     def process(self, scores: Sequence[int], time_ms: int) -> tuple[int, int, bool]:
         """(label, score, is_new) after the int8 ``scores`` of one inference at ``time_ms``."""
