@@ -19,6 +19,15 @@ from model import config
 SETTINGS = ("average_window_ms", "detection_threshold", "suppression_ms", "minimum_count", "minimum_span_ms")
 
 
+#: The firmware's own values of those settings (kws_config.h, through model.config).
+FIRMWARE_SETTINGS = {
+    "average_window_ms": config.RC_AVERAGE_WINDOW_MS,
+    "detection_threshold": config.RC_DETECTION_THRESHOLD,
+    "suppression_ms": config.RC_SUPPRESSION_MS,
+    "minimum_count": config.RC_MINIMUM_COUNT,
+}
+
+
 class RecognizerConfig(ctypes.Structure):
     """``struct kws_recognizer_config`` (recognizer.h)."""
 

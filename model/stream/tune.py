@@ -80,10 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"goals": GOALS, "settings": shown, "meeting_goals": sum(r["meets_goals"] for r in rows)}))
         return 0
-    firmware = {
-        "average_window_ms": config.RC_AVERAGE_WINDOW_MS, "detection_threshold": config.RC_DETECTION_THRESHOLD,
-        "suppression_ms": config.RC_SUPPRESSION_MS, "minimum_count": config.RC_MINIMUM_COUNT,
-    }  # fmt: skip
+    from model.stream.recognizer import FIRMWARE_SETTINGS as firmware
+
     print(f"{sum(r['meets_goals'] for r in rows)} of {len(rows)} settings meet the goals at {args.snr:g} dB")
     print("| window ms | threshold | suppression ms | min count | worst hit rate | wrong | FA/h | latency ms | goals |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
