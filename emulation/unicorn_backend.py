@@ -45,7 +45,7 @@ PPB = (0xE0000000, 0x00100000)  # private peripheral bus: DWT, SCS
 DEFAULT_BUDGET_S = 60  # a run with no limit given stops after this much virtual time
 _NO_LIMIT = (1 << 64) - 1  # the native counter's "no limit" (UINT64_MAX)
 NEVER = 0xFFFFFFFE  # `until` address of emu_start: nothing executes there
-SPIN_MAX_PERIOD = 1024  # instructions per iteration of a loop that skip-ahead may fast-forward
+SPIN_MAX_PERIOD = 4096  # instructions per iteration of a loop that skip-ahead may fast-forward (pause.h: ~2,100)
 
 _REGISTERS = {f"r{i}": getattr(arm, f"UC_ARM_REG_R{i}") for i in range(13)} | {
     "sp": arm.UC_ARM_REG_SP,
@@ -306,6 +306,8 @@ class Machine:
             due = [p for p in self._timed if p.next_fire is not None and now >= p.next_fire]
             for p in due:
                 p.fire()
+            if due:  # the loop under watch may now see the event between two of its reads: watch anew
+                self._spin = _Spin()
             if not due and (now >= budget_end or self.counter.total >= end):
                 self._stop_reason = StopReason.BUDGET
         self._pattern = None
@@ -430,6 +432,10 @@ class Machine:
         spin instructions too. The last iterations run for real, so the event is seen at the same
         instruction as without skipping. Under the cycle model the period in modelled cycles must be
         constant too (the same path, so the same cycles), and both counts jump by k periods.
+
+        A loop's iteration may hold a pause (firmware/board/pause.h) between its reads, hence a
+        period of up to SPIN_MAX_PERIOD instructions. When an event fires the watch starts over: the
+        loop may see it at any of its reads, and a period measured across the event would skip it.
         """
         spin = self._spin
         if value != 0:

@@ -216,3 +216,23 @@ def test_without_a_counting_dwt_every_frame_is_used(float_elf: Path) -> None:
     machine.run(until_line="^result ", max_seconds_virtual=10)
     boot = boot_fields(machine)
     assert (boot["stride"], boot["boot_inf"], boot["realtime"]) == ("1", "0", "1")
+
+
+@pytest.mark.parametrize("cycle_model", [True, False], ids=["cycle-model", "instructions"])
+def test_skip_ahead_changes_nothing_on_the_firmware(int8_elf: Path, cycle_model: bool) -> None:
+    """The firmware's idle loops (a pause between PDM and UART polls) fast-forwarded or run for
+    real: the same lines at the same virtual times and the same counts, a command paced in
+    between -- while most of the run is skipped."""
+    pcm = np.random.default_rng(16).integers(-3000, 3000, 2 * 16000).astype(np.int16)
+    machines = []
+    for skip in (True, False):
+        machine = Machine(int8_elf, pcm.astype("<i2").tobytes(), skip_ahead=skip, cycle_model=cycle_model)
+        machine.run(max_seconds_virtual=1.3)
+        send_paced(machine, b"profile\n")
+        machine.run(max_seconds_virtual=0.5)
+        machines.append(machine)
+    skipped, real = machines
+    assert any(line.startswith("profile stage=busy") for line in real.lines)
+    assert skipped.lines == real.lines and skipped.line_times == real.line_times
+    assert (skipped.counter.total, skipped.counter.clock) == (real.counter.total, real.counter.clock)
+    assert skipped.skipped_instructions > skipped.counter.total // 2 and real.skipped_instructions == 0

@@ -5,6 +5,7 @@
 #include "infer.h"
 #include "line.h"
 #include "pace.h"
+#include "pause.h"
 #include "pdm.h"
 #include "profile.h"
 #include "uarte.h"
@@ -87,6 +88,7 @@ void kws_clip_from_pdm(struct kws_features *f)
         const int16_t *samples;
         while ((samples = kws_pdm_poll_block()) == NULL) {
             kws_uarte_service();
+            kws_pause();
         }
         pre_cycles += timed_push(f, samples, block);
     }

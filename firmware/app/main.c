@@ -1,7 +1,8 @@
 /*
  * main.c - boot (the model timed once to pace the PDM, app/pace.h), then the
  * first second of PDM audio classified, then a polling loop: UART commands,
- * and in stream mode the PDM stream.  Protocol: firmware/README.md.
+ * and in stream mode the PDM stream, with a short pause when neither had
+ * anything (board/pause.h).  Protocol: firmware/README.md.
  *
  * Build-time settings (Makefile): KWS_FW_VARIANT, KWS_FW_MODEL, KWS_FW_KERNELS (strings),
  * KWS_DEFAULT_STREAM (1: start streaming at boot, 0: wait for commands).
@@ -17,6 +18,7 @@
 #include "features.h"
 #include "line.h"
 #include "pace.h"
+#include "pause.h"
 #include "profile.h"
 #include "stream.h"
 #include "uarte.h"
@@ -122,8 +124,12 @@ int main(void)
             streaming = run_command(command, streaming);
             kws_stream_charge(kws_dwt_cycles() - start); /* a block may have waited for it */
         }
+        int handled = command != KWS_CMD_NONE;
         if (streaming) {
-            kws_stream_poll(&features);
+            handled |= kws_stream_poll(&features);
+        }
+        if (!handled) {
+            kws_pause(); /* nothing to do: wait a little before polling again (board/pause.h) */
         }
     }
 }

@@ -94,17 +94,19 @@ static void handle_block(struct kws_features *f, const int16_t *block)
     }
 }
 
-void kws_stream_poll(struct kws_features *f)
+int kws_stream_poll(struct kws_features *f)
 {
     const int16_t *block = kws_pdm_poll_block();
     if (block == NULL) {
-        return;
+        return 0;
     }
     uint32_t seen = kws_dwt_cycles();
     advance_time(seen);
     handle_block(f, block);
-    /* Busy: from the block's END (seen one poll later at most, unless a command held the loop:
-       then its cycles count too) to the end of everything the block made the firmware do. */
+    /* Busy: from the block's END (seen one pause and one poll later at most, unless a command
+       held the loop: then its cycles count too) to the end of everything the block made the
+       firmware do. */
     kws_profile_add(KWS_STAGE_BUSY, kws_dwt_cycles() - seen + charged);
     charged = 0;
+    return 1;
 }

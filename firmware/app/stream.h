@@ -26,12 +26,12 @@
 /* Starts the PDM if needed, resets frontend, window and recognizer. */
 void kws_stream_begin(struct kws_features *f);
 
-/* Non-blocking: processes the next PDM block if one is ready, and records its busy cycles
- * (profile stage `busy`): from the poll that sees the block to the end of its handling, lines
- * queued for the UART included, plus the cycles of commands run since the previous block (they
- * may have kept the loop from seeing this one).  Real time needs every busy figure below one
- * block's cycles: then the firmware is waiting again before the next END. */
-void kws_stream_poll(struct kws_features *f);
+/* Non-blocking: processes the next PDM block if one is ready (returns 1; 0 when none was), and
+ * records its busy cycles (profile stage `busy`): from the poll that sees the block to the end of
+ * its handling, lines queued for the UART included, plus the cycles of commands run since the
+ * previous block (they may have kept the loop from seeing this one).  Real time needs every busy
+ * figure below one block's cycles: then the firmware is waiting again before the next END. */
+int kws_stream_poll(struct kws_features *f);
 
 /* Cycles spent on a command while streaming: charged to the next block's busy figure. */
 void kws_stream_charge(uint32_t cycles);
