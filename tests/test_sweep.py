@@ -127,31 +127,45 @@ def test_pareto_front_matches_brute_force():
         assert {(r["metrics"]["accuracy"], r["metrics"]["inference_cycles"]) for r in front} == expected
 
 
+def node_ip() -> str:
+    """The address a Ray client on this machine takes for it: Ray replaces a loopback address it is
+    given by the source address of the default route (the one a UDP socket towards the internet
+    gets; no packet is sent), and keeps loopback on a machine without one (CI)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("8.8.8.8", 53))
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
 @pytest.fixture(scope="module")
 def ray_cluster():
-    """A Ray head on loopback (2 CPUs), in its own process group, stopped after the tests."""
+    """A Ray head on this machine (2 CPUs; on loopback where there is no network, else on the
+    address Ray's client resolves loopback to), in its own process group, stopped after the tests."""
     pytest.importorskip("ray", reason="Ray is the optional extra 'sweep'")
     if any(shutil.which(tool) is None for tool in ("sox", "espeak-ng", "flite", "festival")):
         pytest.skip("needs sox, espeak-ng, flite and festival to synthesise the corpus (make setup)")
-    port = free_port()
+    port, ip = free_port(), node_ip()
     temp = tempfile.mkdtemp(prefix="kwsray-", dir="/tmp")  # Ray's socket paths must stay short
     ray = Path(sys.executable).with_name("ray")
-    command = [str(ray), "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
+    command = [str(ray), "start", "--head", "--block", f"--port={port}", f"--node-ip-address={ip}",
                "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"]  # fmt: skip
     env = os.environ | RAY_ENV | {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     head = subprocess.Popen(
         command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 120
+        # Ready once a node is up (the GCS port opens before the head's raylet registers).
+        status = [str(ray), "status", f"--address={ip}:{port}"]
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            assert head.poll() is None, "ray start exited"
+            ready = subprocess.run(status, env=env, capture_output=True, text=True, timeout=60, check=False)
+            if ready.returncode == 0 and "Active:" in ready.stdout:
                 break
-            except OSError:
-                assert head.poll() is None, "ray start exited"
-                time.sleep(1)
-        yield f"127.0.0.1:{port}"
+            time.sleep(2)
+        yield f"{ip}:{port}"
     finally:
         os.killpg(head.pid, signal.SIGTERM)
         try:

@@ -125,6 +125,18 @@ def check_address(address: str) -> None:
         raise BadInput(None, f"--address {address}: no Ray cluster reachable ({exc.strerror or exc})") from None
 
 
+def _loopback_hint(address: str) -> str:
+    """Ray's client replaces a loopback host by this machine's network address: a head bound to
+    loopback alone (`ray start --node-ip-address=127.0.0.1`) is then out of its reach."""
+    host = address.rpartition(":")[0]
+    if host in ("localhost", "127.0.0.1", "::1", "[::1]"):
+        return (
+            " (Ray connects to this machine's network address instead of loopback:"
+            " start the head without --node-ip-address=127.0.0.1)"
+        )
+    return ""
+
+
 def connect(address: str | None, cpus: int | None = None) -> None:
     """Join the cluster at ``address``, or start Ray on this machine with its cores (or ``cpus``)."""
     try:
@@ -138,7 +150,7 @@ def connect(address: str | None, cpus: int | None = None) -> None:
         try:
             ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         except (ConnectionError, RuntimeError) as exc:
-            raise BadInput(None, f"--address {address}: {str(exc).splitlines()[0]}") from None
+            raise BadInput(None, f"--address {address}: {str(exc).splitlines()[0]}{_loopback_hint(address)}") from None
     else:
         ray.init(  # "local": a new Ray on this machine, never a cluster some earlier `ray start` left running
             address="local",
