@@ -43,6 +43,96 @@ def test_int8_outputs_are_not_degenerate(tmp_path_factory):
     assert ((outputs > -128) & (outputs < 127)).mean() > 0.2
 
 
+def _stream_windows(rng: np.random.Generator) -> list[np.ndarray]:
+    """Windows as the host engine cuts them from a stream: every 1, 2 and 3 frames over clips
+    back to back, each edge case (constant, stripes, extremes) as a stream of its own, and the
+    same window twice in a row."""
+    frames = np.concatenate([*realistic_features(rng, 4), *(f for _, f in edge_features(rng))])
+    n = config.NUM_FRAMES
+    windows = [frames[s : s + n] for stride in (1, 2, 3) for s in range(0, len(frames) - n + 1, stride)]
+    return [*windows, windows[7], windows[7]]
+
+
+@pytest.mark.parametrize("channels", [8, 3])
+def test_row_memo_gives_tflite_micros_outputs_on_a_stream(tmp_path_factory, channels):
+    """The host build's convolution rows remembered by their input rows (kernels/host/kws_row_memo.h)
+    change no output of overlapping windows, against tflite_micro; and the memo is used."""
+    from model.deploy.export import TFLMRunner
+
+    flatbuffer = exported(tmp_path_factory, channels, "int8")
+    target, runner = HostTarget(flatbuffer, "cortex_m4"), TFLMRunner(flatbuffer)
+    target.remember_rows(True)
+    windows = [target.features_to_input(w) for w in _stream_windows(np.random.default_rng(channels))]
+    mismatches = [i for i, x in enumerate(windows) if not np.array_equal(target.invoke(x), runner.run_input(x))]
+    assert mismatches == [] and len(windows) > 600
+    returned, computed = target.row_counts()
+    assert returned > 2 * computed > 0, "the memo returned too few rows to be tested"
+    target.remember_rows(False)
+    assert [i for i, x in enumerate(windows[:50]) if not np.array_equal(target.invoke(x), runner.run_input(x))] == []
+    assert target.row_counts() == (0, 0)
+    target.remember_rows(True)
+
+
+def _tf_int8_model(build, seed: int = 0) -> bytes:
+    """An int8 model of a TensorFlow function ``build(x, rng)`` of a [1, 49, 40, 1] input, as a third
+    party would convert it (no PyTorch, no PAD op: the converter's own SAME padding)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+
+    @tf.function(input_signature=[tf.TensorSpec([1, config.NUM_FRAMES, config.NUM_CHANNELS, 1], tf.float32)])
+    def f(x):
+        return build(x, rng)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    shape = (1, config.NUM_FRAMES, config.NUM_CHANNELS, 1)
+    converter.representative_dataset = lambda: ([rng.uniform(0, 26, shape).astype(np.float32)] for _ in range(50))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def _conv_same_stride1(x, rng):
+    """k_h 9, stride 1 along time, SAME: 4 padding rows above the first output row and 4 below the
+    last, so rows padded above and below read as many input rows (the memo must tell them apart)."""
+    import tensorflow as tf
+
+    w = tf.constant(rng.normal(0, 0.2, (9, 8, 1, 4)).astype(np.float32))
+    return tf.nn.relu(tf.nn.conv2d(x, w, strides=[1, 1, 2, 1], padding="SAME"))
+
+
+def test_row_memo_on_a_converter_padded_stride_1_conv():
+    from model.deploy.export import TFLMRunner
+
+    flatbuffer = _tf_int8_model(_conv_same_stride1)
+    target, runner = HostTarget(flatbuffer, "cortex_m4"), TFLMRunner(flatbuffer)
+    target.remember_rows(True)
+    rng = np.random.default_rng(3)
+    frames = np.concatenate([rng.integers(-128, 128, (120, 40)), np.full((60, 40), 37), np.full((60, 40), -128)])
+    windows = [frames[s : s + config.NUM_FRAMES].astype(np.int8) for s in range(0, len(frames) - 48, 2)]
+    mismatches = [i for i, x in enumerate(windows) if not np.array_equal(target.invoke(x), runner.run_input(x))]
+    assert mismatches == []
+    returned, computed = target.row_counts()
+    assert returned > computed > 0
+
+
+def test_fully_connected_with_outputs_not_a_multiple_of_4():
+    """Three classes: the FULLY_CONNECTED takes the reference layout in both kernel sets."""
+    import tensorflow as tf
+
+    def three_classes(x, rng):
+        w = tf.constant(rng.normal(0, 0.02, (config.NUM_FRAMES * config.NUM_CHANNELS, 3)).astype(np.float32))
+        return tf.nn.softmax(tf.matmul(tf.reshape(x, [1, -1]), w) + tf.constant([0.5, -0.25, 0.0]))
+
+    flatbuffer = _tf_int8_model(three_classes)
+    rng = np.random.default_rng(4)
+    inputs = [(f"random-{i}", rng.integers(0, 670, (config.NUM_FRAMES, config.NUM_CHANNELS))) for i in range(30)]
+    for kernels in ("reference", "cortex_m4"):
+        report = compare(HostTarget(flatbuffer, kernels), flatbuffer, iter(inputs))
+        assert report["mismatches"] == [] and report["bit_exact"] == 30
+
+
 def test_float_within_tolerance(tmp_path_factory):
     flatbuffer = exported(tmp_path_factory, 8, "float")
     report = compare(HostTarget(flatbuffer), flatbuffer, iter(clips(8, 60)))

@@ -79,6 +79,17 @@ class HostTarget:
         self.lib.kws_model_features_to_input.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
         self.lib.kws_model_features_to_input.restype = None
 
+    def remember_rows(self, on: bool) -> None:
+        """Turn the host build's convolution row memo on (the default) or off, forgetting every row
+        (firmware/kernels/host/kws_row_memo.h: a stream's overlapping windows share most rows)."""
+        self.lib.kws_row_memo_enable(ctypes.c_int32(int(on)))
+
+    def row_counts(self) -> tuple[int, int]:
+        """Convolution output rows the memo returned and rows computed, since it was last turned on."""
+        counts = (ctypes.c_uint64 * 2)()
+        self.lib.kws_row_memo_counts(counts)
+        return counts[0], counts[1]
+
     def features_to_input(self, features: np.ndarray) -> np.ndarray:
         """Model input of uint16 features of any shape, by the generated C table."""
         features = np.ascontiguousarray(features, dtype=np.uint16)

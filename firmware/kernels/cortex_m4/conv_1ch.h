@@ -27,6 +27,9 @@
 #include "kws_fixedpoint.h"
 #include "kws_kernels.h"
 #include "requantize_m4.h"
+#if defined(KWS_ROW_MEMO)
+#include "kws_row_memo.h"
+#endif
 
 #define KWS_M4_STRIP_WORDS 12 /* pair words per padded row of a strip */
 
@@ -298,9 +301,11 @@ KWS_M4_WINDOW10(kws_m4_window10_s4,
                 "    asr     r5, r5, #3\n")
 #endif
 
-/* int4: the weights are the int4 stream (kws_kernels.h); a constant, so each caller keeps one window. */
-static inline __attribute__((always_inline)) void kws_m4_conv_1ch(const kws_conv_s8_params *p, const int8_t *input,
-                                                                  int8_t *output, const int int4)
+/* Output rows oy_begin .. oy_end - 1. int4: the weights are the int4 stream (kws_kernels.h); a
+   constant, so each caller keeps one window. */
+static inline __attribute__((always_inline)) void kws_m4_conv_rows(const kws_conv_s8_params *p, const int8_t *input,
+                                                                   int8_t *output, const int int4, int32_t oy_begin,
+                                                                   int32_t oy_end)
 {
     const kws_conv_geometry *g = &p->g;
     const int32_t blocks = g->out_w / 4;
@@ -310,8 +315,8 @@ static inline __attribute__((always_inline)) void kws_m4_conv_1ch(const kws_conv
     const int32_t *w_end = (const int32_t *)p->weights + g->out_c * (4 + (int4 ? 1 : 4) * g->k_h + 3);
 #endif
     for (int32_t b = 0; b < blocks; ++b) {
-        for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += chunk) {
-            const int32_t n = g->out_h - oy0 < chunk ? g->out_h - oy0 : chunk;
+        for (int32_t oy0 = oy_begin; oy0 < oy_end; oy0 += chunk) {
+            const int32_t n = oy_end - oy0 < chunk ? oy_end - oy0 : chunk;
             kws_m4_strip(p, input, 8 * b - g->pad_left, oy0 * g->stride_h, (n - 1) * g->stride_h + g->k_h,
                          p->scratch);
             const int32_t *x = p->scratch;
@@ -330,6 +335,31 @@ static inline __attribute__((always_inline)) void kws_m4_conv_1ch(const kws_conv
             }
         }
     }
+}
+
+/* Every output row; a host build (KWS_ROW_MEMO) computes only the rows its memo does not hold,
+   in runs of consecutive rows (host/kws_row_memo.h). Both layouts keep a row's bytes together. */
+static inline __attribute__((always_inline)) void kws_m4_conv_1ch(const kws_conv_s8_params *p, const int8_t *input,
+                                                                  int8_t *output, const int int4)
+{
+#if defined(KWS_ROW_MEMO)
+    uint8_t missing[KWS_ROW_MEMO_MAX_ROWS];
+    if (kws_row_memo_lookup(p, &p->g, input, output, missing) >= 0) {
+        for (int32_t oy = 0; oy < p->g.out_h;) {
+            int32_t end = oy;
+            while (end < p->g.out_h && missing[end]) {
+                ++end;
+            }
+            if (end > oy) {
+                kws_m4_conv_rows(p, input, output, int4, oy, end);
+            }
+            oy = end + 1;
+        }
+        kws_row_memo_store(p, &p->g, input, output, missing);
+        return;
+    }
+#endif
+    kws_m4_conv_rows(p, input, output, int4, 0, p->g.out_h);
 }
 
 #endif /* KWS_CONV_1CH_H */

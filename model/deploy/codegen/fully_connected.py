@@ -122,7 +122,8 @@ def _weights(g: Lowering, op: Operator, x: Tensor, w: Tensor, bias: np.ndarray, 
     weights = np.asarray(w.data, np.int64)
     out_depth, in_depth = weights.shape
     int4 = w.dtype == "int4"
-    if not m4_layout.fc_fast(in_depth, out_depth):
+    if not m4_layout.fc_fast(in_depth, out_depth):  # both kernel sets on the reference layout
+        g.array(f"{prefix}_bias", "int32_t", bias)
         return g.weights(f"{prefix}_weights", w)
     order = g.blocked.get(g.root(x.index))  # the conv before stored its output blocked
     m4 = weights if order is None else weights[:, order]
