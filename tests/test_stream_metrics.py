@@ -53,3 +53,24 @@ def test_eval_without_streams_is_one_line(tmp_path: Path, capsys) -> None:
     assert cli.main(["stream", "eval", "--streams", str(tmp_path), "--model", str(tmp_path / "m.tflite")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "streams.json" in err[0]
+
+
+@pytest.mark.parametrize("engine", ["c", "tflm"])
+def test_engine_refuses_a_model_with_other_classes(tmp_path: Path, engine: str) -> None:
+    """A third party's 12-class model: one line naming the file, not a broadcast error per window."""
+    pytest.importorskip("tensorflow")
+    import tensorflow as tf
+    from test_verify import tf_int8_model
+
+    from model.errors import BadInput
+    from model.stream.engine import HostEngine
+
+    def twelve_classes(x, rng):
+        w = tf.constant(rng.normal(0, 0.02, (49 * 40, 12)).astype("float32"))
+        return tf.nn.softmax(tf.matmul(tf.reshape(x, [1, -1]), w))
+
+    model = tmp_path / "twelve.tflite"
+    model.write_bytes(tf_int8_model(twelve_classes))
+    with pytest.raises(BadInput, match="the model has 12 outputs; the recognizer scores 4") as error:
+        HostEngine(model, engine=engine)
+    assert error.value.path == str(model)

@@ -73,20 +73,20 @@ def test_row_memo_gives_tflite_micros_outputs_on_a_stream(tmp_path_factory, chan
     target.remember_rows(True)
 
 
-def _tf_int8_model(build, seed: int = 0) -> bytes:
-    """An int8 model of a TensorFlow function ``build(x, rng)`` of a [1, 49, 40, 1] input, as a third
-    party would convert it (no PyTorch, no PAD op: the converter's own SAME padding)."""
+def tf_int8_model(build, seed: int = 0, frames: int = config.NUM_FRAMES) -> bytes:
+    """An int8 model of a TensorFlow function ``build(x, rng)`` of a [1, frames, 40, 1] input, as a
+    third party would convert it (no PyTorch, no PAD op: the converter's own SAME padding)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(seed)
+    shape = (1, frames, config.NUM_CHANNELS, 1)
 
-    @tf.function(input_signature=[tf.TensorSpec([1, config.NUM_FRAMES, config.NUM_CHANNELS, 1], tf.float32)])
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
     def f(x):
         return build(x, rng)
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    shape = (1, config.NUM_FRAMES, config.NUM_CHANNELS, 1)
     converter.representative_dataset = lambda: ([rng.uniform(0, 26, shape).astype(np.float32)] for _ in range(50))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = converter.inference_output_type = tf.int8
@@ -105,7 +105,7 @@ def _conv_same_stride1(x, rng):
 def test_row_memo_on_a_converter_padded_stride_1_conv():
     from model.deploy.export import TFLMRunner
 
-    flatbuffer = _tf_int8_model(_conv_same_stride1)
+    flatbuffer = tf_int8_model(_conv_same_stride1)
     target, runner = HostTarget(flatbuffer, "cortex_m4"), TFLMRunner(flatbuffer)
     target.remember_rows(True)
     rng = np.random.default_rng(3)
@@ -125,12 +125,30 @@ def test_fully_connected_with_outputs_not_a_multiple_of_4():
         w = tf.constant(rng.normal(0, 0.02, (config.NUM_FRAMES * config.NUM_CHANNELS, 3)).astype(np.float32))
         return tf.nn.softmax(tf.matmul(tf.reshape(x, [1, -1]), w) + tf.constant([0.5, -0.25, 0.0]))
 
-    flatbuffer = _tf_int8_model(three_classes)
+    flatbuffer = tf_int8_model(three_classes)
     rng = np.random.default_rng(4)
     inputs = [(f"random-{i}", rng.integers(0, 670, (config.NUM_FRAMES, config.NUM_CHANNELS))) for i in range(30)]
     for kernels in ("reference", "cortex_m4"):
         report = compare(HostTarget(flatbuffer, kernels), flatbuffer, iter(inputs))
         assert report["mismatches"] == [] and report["bit_exact"] == 30
+
+
+def test_verify_refuses_a_model_of_another_window(tmp_path, capsys):
+    """Two seconds of features in: one line naming the model, before any clip is run."""
+    import tensorflow as tf
+
+    from model.cli import main
+
+    def two_seconds(x, rng):
+        w = tf.constant(rng.normal(0, 0.01, (2 * config.NUM_FRAMES * config.NUM_CHANNELS, 4)).astype(np.float32))
+        return tf.nn.softmax(tf.matmul(tf.reshape(x, [1, -1]), w))
+
+    model = tmp_path / "two-seconds.tflite"
+    model.write_bytes(tf_int8_model(two_seconds, frames=2 * config.NUM_FRAMES))
+    pcm16(tmp_path / "tone.wav", tone(1.0, 440, 0.5))
+    assert main(["verify", "--model", str(model), "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"kws: {model}: the model takes 3920 input values; a clip is 49x40 features"]
 
 
 def test_float_within_tolerance(tmp_path_factory):

@@ -122,6 +122,8 @@ class TFLMRunner:
         self.dtype = np.dtype(detail["dtype"])
         self.shape = tuple(int(d) for d in detail["shape"])
         self.quantization = InputQuantization.from_tflite(flatbuffer)
+        self.input_size = int(np.prod(self.shape))
+        self.output_size = int(np.prod(self.interpreter.get_output_details(0)["shape"]))
 
     def run_input(self, x: np.ndarray) -> np.ndarray:
         """Output of one model input (already int8 or float32, any shape with the right size)."""

@@ -267,7 +267,13 @@ def data_clips(data: Path) -> Iterator[tuple[str, np.ndarray]]:
 def run(args: argparse.Namespace) -> int:
     from model.deploy.tflite_reader import read_model
 
-    _, flatbuffer = read_model(args.model)
+    model, flatbuffer = read_model(args.model)
+    window = config.NUM_FRAMES * config.NUM_CHANNELS
+    if len(model.inputs) == 1 and (size := model.tensors[model.inputs[0]].size) != window:
+        raise BadInput(
+            args.model,
+            f"the model takes {size} input values; a clip is {config.NUM_FRAMES}x{config.NUM_CHANNELS} features",
+        )
     if args.elf:
         from model.deploy.emulate import check_elf
 

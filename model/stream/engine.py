@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from model import config
+from model.errors import BadInput
 from model.stream.recognizer import Recognizer, load_library
 
 #: Frame k is complete once k + FRAME_OFFSET frames (20 ms each) of audio have arrived.
@@ -51,14 +52,29 @@ class _Model:
             self.target = HostTarget(flatbuffer, "reference" if float_model else "cortex_m4", tflite)
             self.inputs = self.target.features_to_input
             self.invoke = self.target.invoke
+            sizes = self.target.input_size, self.target.output_size
         elif engine == "tflm":
             from model.deploy.export import TFLMRunner
 
             runner = TFLMRunner(flatbuffer)
             self.inputs = runner.quantization.model_input
             self.invoke = runner.run_input
+            sizes = runner.input_size, runner.output_size
         else:
             raise ValueError(f"unknown model engine {engine!r} (choose from {', '.join(MODEL_ENGINES)})")
+        _check_sizes(tflite, *sizes)
+
+
+def _check_sizes(tflite: Path, inputs: int, outputs: int) -> None:
+    """A model the engine can run: one window of features in, one score per recognizer class out."""
+    window = (config.NUM_FRAMES, config.NUM_CHANNELS)
+    if inputs != window[0] * window[1]:
+        raise BadInput(tflite, f"the model takes {inputs} input values; a window is {window[0]}x{window[1]} features")
+    if outputs != len(config.LABELS):
+        classes = ", ".join(config.LABELS)
+        raise BadInput(
+            tflite, f"the model has {outputs} outputs; the recognizer scores {len(config.LABELS)} ({classes})"
+        )
 
 
 class HostEngine:
