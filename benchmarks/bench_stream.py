@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 ROUNDS = 3
 
@@ -30,6 +32,11 @@ def best(function, rounds: int = ROUNDS) -> float:
     return min(times)
 
 
+def fail(message: str) -> NoReturn:
+    print(f"bench_stream.py: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", required=True)
@@ -41,12 +48,19 @@ def main() -> None:
 
     from model.data.audio import read_wav
     from model.data.features import microfrontend
+    from model.errors import BadInput
     from model.stream.engine import HostEngine
 
-    spec = json.loads((Path(args.streams) / "streams.json").read_text())["streams"][0]
+    listing = Path(args.streams) / "streams.json"
+    if not listing.is_file():
+        fail(f"{listing}: no such file (make the streams with kws stream make)")
+    spec = json.loads(listing.read_text())["streams"][0]
     pcm = read_wav(Path(args.streams) / spec["file"])[: round(args.seconds * 16000)]
     audio_s = pcm.size / 16000
-    engine = HostEngine(Path(args.model), engine=args.engine)
+    try:
+        engine = HostEngine(Path(args.model), engine=args.engine)
+    except BadInput as exc:
+        fail(str(exc))
     scores = engine.scores(pcm)
     stages = {"frontend": best(lambda: microfrontend(pcm))}
     if args.engine == "c":  # the memo starts empty in each round: a round must not reuse the last one's rows

@@ -42,7 +42,9 @@ class _Model:
     """Model inputs of features and the firmware's int8 scores of one input."""
 
     def __init__(self, tflite: Path, engine: str) -> None:
-        flatbuffer = Path(tflite).read_bytes()
+        from model.deploy.tflite_reader import read_model
+
+        _, flatbuffer = read_model(tflite)  # a missing or malformed file: one line
         if engine == "c":
             from model.deploy.quantization import InputQuantization
             from model.deploy.verify import HostTarget
