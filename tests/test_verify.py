@@ -73,9 +73,10 @@ def test_row_memo_gives_tflite_micros_outputs_on_a_stream(tmp_path_factory, chan
     target.remember_rows(True)
 
 
-def tf_int8_model(build, seed: int = 0, frames: int = config.NUM_FRAMES) -> bytes:
+def tf_int8_model(build, seed: int = 0, frames: int = config.NUM_FRAMES, io: str = "int8") -> bytes:
     """An int8 model of a TensorFlow function ``build(x, rng)`` of a [1, frames, 40, 1] input, as a
-    third party would convert it (no PyTorch, no PAD op: the converter's own SAME padding)."""
+    third party would convert it (no PyTorch, no PAD op: the converter's own SAME padding); with
+    ``io="float32"`` its input and output stay float32 (QUANTIZE and DEQUANTIZE around the layers)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(seed)
@@ -89,7 +90,8 @@ def tf_int8_model(build, seed: int = 0, frames: int = config.NUM_FRAMES) -> byte
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([rng.uniform(0, 26, shape).astype(np.float32)] for _ in range(50))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = converter.inference_output_type = tf.int8
+    if io == "int8":
+        converter.inference_input_type = converter.inference_output_type = tf.int8
     return converter.convert()
 
 
@@ -149,6 +151,174 @@ def test_verify_refuses_a_model_of_another_window(tmp_path, capsys):
     assert main(["verify", "--model", str(model), "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"kws: {model}: the model takes 3920 input values; a clip is 49x40 features"]
+
+
+def _conv(x, rng, kernel: tuple[int, int, int, int], strides: tuple[int, int], padding: str):
+    import tensorflow as tf
+
+    fan_in = kernel[0] * kernel[1] * kernel[2]
+    w = tf.constant(rng.normal(0, 0.3 / fan_in**0.5, kernel).astype(np.float32))
+    bias = tf.constant(rng.normal(0, 0.1, kernel[3]).astype(np.float32))
+    return tf.nn.relu(tf.nn.conv2d(x, w, strides=[1, *strides, 1], padding=padding) + bias)
+
+
+def _dense_softmax(x, rng, classes: int):
+    import tensorflow as tf
+
+    x = tf.reshape(x, [1, -1])
+    w = tf.constant(rng.normal(0, 1 / x.shape[1] ** 0.5, (x.shape[1], classes)).astype(np.float32))
+    return tf.nn.softmax(tf.matmul(x, w) + tf.constant(rng.normal(0, 0.1, classes).astype(np.float32)))
+
+
+def _depthwise(x, rng):
+    import tensorflow as tf
+
+    w = tf.constant(rng.normal(0, 0.1, (10, 8, 1, 4)).astype(np.float32))
+    return tf.nn.relu(tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "SAME"))
+
+
+#: Shapes a third party might convert, each through TensorFlow's converter.
+THIRD_PARTY = {
+    "valid conv, 12 classes": lambda x, r: _dense_softmax(_conv(x, r, (10, 8, 1, 8), (2, 2), "VALID"), r, 12),
+    "two convs": lambda x, r: _dense_softmax(
+        _conv(_conv(x, r, (5, 5, 1, 4), (2, 2), "SAME"), r, (3, 3, 4, 6), (2, 2), "SAME"), r, 4
+    ),
+    "depthwise": lambda x, r: _dense_softmax(_depthwise(x, r), r, 4),
+    "3x3 conv, stride 1": lambda x, r: _dense_softmax(_conv(x, r, (3, 3, 1, 4), (1, 1), "SAME"), r, 4),
+}
+
+
+@pytest.mark.parametrize("shape", list(THIRD_PARTY))
+def test_third_party_shapes_bit_exact(shape):
+    flatbuffer = tf_int8_model(THIRD_PARTY[shape])
+    inputs = clips(7, 30)
+    for kernels in ("reference", "cortex_m4"):
+        report = compare(HostTarget(flatbuffer, kernels), flatbuffer, iter(inputs))
+        assert report["mismatches"] == [] and report["bit_exact"] == len(inputs), kernels
+
+
+def test_unsupported_operator_of_a_third_party_model_is_one_line():
+    import tensorflow as tf
+
+    from model.deploy.codegen import generate
+    from model.errors import BadInput
+
+    def pooled(x, rng):
+        return _dense_softmax(tf.nn.max_pool2d(_conv(x, rng, (3, 3, 1, 4), (1, 1), "SAME"), 2, 2, "VALID"), rng, 4)
+
+    with pytest.raises(BadInput, match=r"^pooled.tflite: operator 1 \(MAX_POOL_2D\): unsupported operator"):
+        generate(tf_int8_model(pooled), path="pooled.tflite")
+
+
+def _tinyconv_tf(x, rng):
+    """TinyConv's shape in TensorFlow: conv 10x8 stride 2 SAME, ReLU, dense to 4, softmax."""
+    import tensorflow as tf
+
+    w = tf.constant(rng.normal(0, 0.05, (10, 8, 1, 8)).astype(np.float32))
+    fc = tf.constant(rng.normal(0, 0.02, (25 * 20 * 8, 4)).astype(np.float32))
+    y = tf.nn.relu(tf.nn.conv2d(x, w, strides=[1, 2, 2, 1], padding="SAME") + 0.1)
+    return tf.nn.softmax(tf.matmul(tf.reshape(y, [1, -1]), fc) + tf.constant([0.3, -0.2, 0.1, 0.0]))
+
+
+@pytest.fixture(scope="module")
+def float_io_model() -> bytes:
+    flatbuffer = tf_int8_model(_tinyconv_tf, io="float32")
+    from model.deploy.tflite_reader import parse_model
+
+    ops = [op.name for op in parse_model(flatbuffer).operators]
+    assert ops[0] == "QUANTIZE" and ops[-1] == "DEQUANTIZE", ops
+    return flatbuffer
+
+
+def _quantize_edge_inputs(scale: float) -> list[np.ndarray]:
+    """Float inputs where QUANTIZE's rounding and clamping decide: halfway between two steps on
+    either side of zero, signed zeros, the clamp's edges and far beyond them, as far as the
+    quotient fits an int32 (beyond, TFLite's float-to-int conversion is undefined: x86 wraps,
+    the Cortex-M4's VCVT saturates, and so does the kernel)."""
+    n = config.NUM_FRAMES * config.NUM_CHANNELS
+    steps = np.arange(-n // 2, n // 2, dtype=np.float32)
+    far = scale * 2.0**30
+    special = np.array([0.0, -0.0, 1e-30, -1e-30, far, -far, 300 * scale, -300 * scale], np.float32)
+    return [
+        ((steps + np.float32(0.5)) * np.float32(scale)).astype(np.float32),
+        (steps * np.float32(scale) * np.float32(0.999)).astype(np.float32),
+        np.resize(special, n).astype(np.float32),
+        (steps * np.float32(scale) * np.float32(40)).astype(np.float32),
+    ]
+
+
+@pytest.mark.parametrize("kernels", ["reference", "cortex_m4"])
+def test_float_io_model_bit_exact(float_io_model, kernels):
+    """float32 in and out, int8 layers: every output bit equal to tflite_micro's, on features and
+    on float inputs at QUANTIZE's rounding and clamping edges."""
+    from model.deploy.export import TFLMRunner
+    from model.deploy.tflite_reader import parse_model
+
+    target, runner = HostTarget(float_io_model, kernels), TFLMRunner(float_io_model)
+    model = parse_model(float_io_model)
+    scale = float(model.tensors[model.operators[0].outputs[0]].quantization.scale[0])
+    inputs = [target.features_to_input(f) for _, f in clips(5, 100)] + _quantize_edge_inputs(scale)
+    outputs = [(target.invoke(x), runner.run_input(x)) for x in inputs]
+    assert [i for i, (a, b) in enumerate(outputs) if a.tobytes() != b.tobytes()] == []
+    assert len({a.tobytes() for a, _ in outputs}) > 20, "outputs do not vary: the comparison means little"
+
+
+class _QuantizeParams(ctypes.Structure):
+    _fields_ = [("count", ctypes.c_int32), ("scale", ctypes.c_float), ("zero_point", ctypes.c_int32)]
+
+
+class _DequantizeParams(ctypes.Structure):
+    _fields_ = [("count", ctypes.c_int32), ("scale", ctypes.c_double), ("zero_point", ctypes.c_int32)]
+
+
+def _pointer(a: np.ndarray) -> ctypes.c_void_p:
+    return ctypes.c_void_p(a.ctypes.data)
+
+
+@pytest.mark.parametrize("scale", [0.125, 0.1, 1 / 3, 0.0390625, 7.5])
+@pytest.mark.parametrize("zero_point", [-128, -3, 0, 127])
+def test_quantize_kernels_against_tflites_formulas(float_io_model, scale, zero_point):
+    """The QUANTIZE and DEQUANTIZE kernels (in any host build) against TFLite's formulas computed
+    in numpy: float32 division, ties away from zero (exact ties where the scale is a power of
+    two), clamping; the product in double, then float32. A softmax output (scale 1/256) hides
+    both roundings, so the kernels are called directly."""
+    lib = HostTarget(float_io_model, "reference").lib
+    rng = np.random.default_rng(zero_point + 1000)
+    x = np.concatenate(
+        [
+            (np.arange(-300, 300, dtype=np.float32) + np.float32(0.5)) * np.float32(scale),  # ties
+            rng.normal(0, 100 * scale, 2000).astype(np.float32),
+            np.array([0.0, -0.0, 1e-30, -1e-30, 1e6 * scale, -1e6 * scale], np.float32),
+        ]
+    ).astype(np.float32)
+    q = x / np.float32(scale)  # float32 / float32, as TFLite divides
+    rounded = np.sign(q).astype(np.float64) * np.floor(np.abs(q).astype(np.float64) + 0.5)
+    expected = np.clip(rounded + zero_point, -128, 127).astype(np.int8)
+    out = np.empty(x.size, np.int8)
+    lib.kws_quantize_f32_s8(ctypes.byref(_QuantizeParams(x.size, scale, zero_point)), _pointer(x), _pointer(out))
+    np.testing.assert_array_equal(out, expected)
+    values = np.arange(-128, 128, dtype=np.int8)
+    widened = np.float64(np.float32(scale))
+    expected_f = (widened * (values.astype(np.float64) - zero_point)).astype(np.float32)
+    out_f = np.empty(values.size, np.float32)
+    lib.kws_dequantize_s8_f32(
+        ctypes.byref(_DequantizeParams(values.size, widened, zero_point)), _pointer(values), _pointer(out_f)
+    )
+    assert out_f.tobytes() == expected_f.tobytes()
+
+
+def test_float_io_model_on_the_firmware(float_io_model, tmp_path):
+    from model.deploy import firmware
+    from model.deploy.verify import compare_firmware
+
+    model = tmp_path / "float-io.tflite"
+    model.write_bytes(float_io_model)
+    firmware.build(model, tmp_path / "fw", variant="float-io", kernels="cortex_m4")
+    elf = tmp_path / "fw" / "kws.elf"
+    rng = np.random.default_rng(6)
+    clips_pcm = [("tone", tone(1.0, 440, 0.3)), ("noise", rng.integers(-3000, 3000, 16000).astype(np.int16))]
+    report = compare_firmware(elf, "unicorn", float_io_model, iter(clips_pcm))
+    assert report["mismatches"] == [] and report["clips"] == 2
 
 
 def test_float_within_tolerance(tmp_path_factory):

@@ -128,4 +128,23 @@ typedef struct {
 void kws_softmax_s8(const kws_softmax_params *p, const int8_t *input, int8_t *output);
 void kws_softmax_f32(const kws_softmax_params *p, const float *input, float *output);
 
+/* QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 at the edges of a model whose input and
+   output are float32 and whose layers are int8 (TFLite's converter without int8 input/output
+   types), with TFLite's arithmetic: q = clamp(round(x / scale) + zero_point), the division in
+   float and ties away from zero; x = (float)(scale * (q - zero_point)), the product in double. */
+typedef struct {
+    int32_t count;
+    float scale;
+    int32_t zero_point;
+} kws_quantize_params;
+
+typedef struct {
+    int32_t count;
+    double scale;
+    int32_t zero_point;
+} kws_dequantize_params;
+
+void kws_quantize_f32_s8(const kws_quantize_params *p, const float *input, int8_t *output);
+void kws_dequantize_s8_f32(const kws_dequantize_params *p, const int8_t *input, float *output);
+
 #endif /* KWS_KERNELS_H */

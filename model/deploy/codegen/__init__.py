@@ -14,8 +14,9 @@ Laid out as TFLM lays out kernels, one module per job:
 - :mod:`~model.deploy.codegen.lowering`: the graph walk and what the op modules build (arrays, steps);
 - one module per op: :mod:`~model.deploy.codegen.pad`, :mod:`~model.deploy.codegen.conv`,
   :mod:`~model.deploy.codegen.depthwise`, :mod:`~model.deploy.codegen.fully_connected`,
-  :mod:`~model.deploy.codegen.softmax`, :mod:`~model.deploy.codegen.reshape`, and the model input's
-  :mod:`~model.deploy.codegen.quantize`;
+  :mod:`~model.deploy.codegen.softmax`, :mod:`~model.deploy.codegen.reshape`,
+  :mod:`~model.deploy.codegen.affine_quantize` (QUANTIZE and DEQUANTIZE around int8 layers of a
+  float32-in, float32-out model), and the model input's :mod:`~model.deploy.codegen.quantize`;
 - :mod:`~model.deploy.codegen.requantize`: QuantizeMultiplier and activation clamps, as TFLite computes them;
 - :mod:`~model.deploy.codegen.m4_layout`: constants in the order the Cortex-M4 kernels consume them, and
   the proofs that their fast paths are exact;
@@ -32,7 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.deploy.codegen import conv, depthwise, emitter, fully_connected, pad, reshape, softmax, sparse
+from model.deploy.codegen import (
+    affine_quantize,
+    conv,
+    depthwise,
+    emitter,
+    fully_connected,
+    pad,
+    reshape,
+    softmax,
+    sparse,
+)
 from model.deploy.codegen.emitter import KERNEL_SETS
 from model.deploy.codegen.lowering import Lowering
 from model.deploy.codegen.quantize import input_table
@@ -45,6 +56,8 @@ __all__ = ["KERNEL_SETS", "SUPPORTED_OPS", "WEIGHT_FORMATS", "Generated", "gener
 
 #: TFLite builtin op → the module that lowers it.
 OPS = {
+    "QUANTIZE": affine_quantize.lower_quantize,
+    "DEQUANTIZE": affine_quantize.lower_dequantize,
     "PAD": pad.lower,
     "CONV_2D": conv.lower,
     "DEPTHWISE_CONV_2D": depthwise.lower,

@@ -113,7 +113,7 @@ def lower_conv(g: Lowering, op: Operator, x: Tensor, y: Tensor, *, depthwise: bo
         x, geo["pad_top"], geo["pad_left"] = g.fused_pads[x.index]
         geo["in_h"], geo["in_w"] = x.shape[1], x.shape[2]
     kernel = "kws_depthwise_conv2d" if depthwise else "kws_conv2d"
-    if g.dtype == "float32":
+    if x.dtype == "float32":
         _float(g, op, x, w, b, y, geo, kernel)
     else:
         _int8(g, op, x, w, b, y, geo, kernel, depthwise)

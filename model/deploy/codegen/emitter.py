@@ -46,7 +46,7 @@ def per_kernel_set(cortex_m4: list[str], reference: list[str]) -> list[str]:
 
 
 def _buffer(g: Lowering, index: int, offsets: dict[int, int], mutable: bool) -> str:
-    ctype = CTYPES[g.dtype]
+    ctype = CTYPES[g.m.tensors[index].dtype]
     root = g.root(index)
     if root in g.m.inputs:
         return "input"

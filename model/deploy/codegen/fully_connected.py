@@ -33,7 +33,7 @@ def lower(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
     w = g.tensor(op, 1, const=True)
     b = g.tensor(op, 2, const=True, optional=True)
     dims = _dims(g, op, x, w, y)
-    if g.dtype == "float32":
+    if x.dtype == "float32":
         _float(g, op, x, w, b, y, dims)
     else:
         _int8(g, op, x, w, b, y, dims)

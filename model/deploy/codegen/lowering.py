@@ -17,6 +17,8 @@ from model.errors import BadInput
 
 #: C element type of each model dtype the kernels handle.
 CTYPES = {"int8": "int8_t", "float32": "float"}
+#: Ops whose input and output types differ (float32 <-> int8); they check their types themselves.
+CONVERTING_OPS = ("QUANTIZE", "DEQUANTIZE")
 
 
 @dataclass
@@ -147,6 +149,7 @@ class Lowering:
                 raise self.fail(op, f"unsupported operator (supported: {', '.join(ops)})")
             x = self.tensor(op, 0)
             y = self.out(op)
-            for t, what in ((x, "input"), (y, "output")):
-                self.check_type(op, t, self.dtype, what)
+            if op.name not in CONVERTING_OPS:  # the rest compute in one type: int8 or float32
+                self.check_type(op, x, tuple(CTYPES), "input")
+                self.check_type(op, y, x.dtype, "output")
             ops[op.name](self, op, x, y)

@@ -49,7 +49,7 @@ def lower(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
         f"{{{{{', '.join(map(str, in_dims))}}}, {{{', '.join(map(str, out_dims))}}}, "
         f"{{{', '.join(map(str, before))}}}}}"
     )
-    if g.dtype == "int8":
+    if x.dtype == "int8":
         s_in, zp_in = g.qparams(op, x)
         s_out, zp_out = g.qparams(op, y)
         if zp_in != zp_out or np.float32(s_in) != np.float32(s_out):

@@ -33,7 +33,7 @@ def lower(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
     rows = x.size // depth
     beta = float(np.float32(op.options["beta"]))
     prefix = f"op{op.index}"
-    if g.dtype == "float32":
+    if x.dtype == "float32":
         init = f"{{{rows}, {depth}, 0, 0, 0, {float_literal(beta)}}}"
         call = f"kws_softmax_f32(&{prefix}, {{in}}, {{out}});"
         g.steps.append(Step(op, init, "kws_softmax_params", call, x.index, y.index))
