@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tflite
 
-from model.deploy.codegen import conv, fully_connected, pad, planner, reshape, softmax
+from model.deploy.codegen import affine_quantize, conv, fully_connected, pad, planner, reshape, softmax
 from model.deploy.codegen.lowering import Lowering, Step
 from model.deploy.codegen.requantize import activation_range_q, quantize_multiplier
 from model.deploy.tflite_reader import Model, Operator, Quantization, Tensor
@@ -136,6 +136,34 @@ def test_fully_connected_shapes_and_quantization_are_checked() -> None:
     wide = const(1, np.ones((3, 9), np.int8), q(0.1))
     with pytest.raises(BadInput, match="do not fit weights"):
         fully_connected.lower(lowering([x, wide, y], [op]), op, x, y)
+
+
+# --- QUANTIZE / DEQUANTIZE ------------------------------------------------------------------
+
+
+def test_quantize_and_dequantize_convert_between_float_and_int8_only() -> None:
+    f_in, i8, f_out = act(0, (1, 6), "float32", None), act(1, (1, 6), quant=q(0.25, -3)), act(2, (1, 6), "float32")
+    quantize = Operator(0, OP.QUANTIZE, (0,), (1,), {})
+    dequantize = Operator(1, OP.DEQUANTIZE, (1,), (2,), {})
+    g = lowering([f_in, i8, f_out], [quantize, dequantize])
+    affine_quantize.lower_quantize(g, quantize, f_in, i8)
+    affine_quantize.lower_dequantize(g, dequantize, i8, f_out)
+    assert [(s.param_type, s.params) for s in g.steps] == [
+        ("kws_quantize_params", "{6, 0.25f, -3}"),
+        ("kws_dequantize_params", "{6, 0x1.0000000000000p-2, -3}"),
+    ]
+    requantize = Operator(0, OP.QUANTIZE, (1,), (0,), {})
+    with pytest.raises(BadInput, match="operator 0 \\(QUANTIZE\\): input 't1' has type int8; this model needs float32"):
+        affine_quantize.lower_quantize(g, requantize, i8, act(3, (1, 6)))
+
+
+def test_a_scale_that_is_not_positive_and_finite_is_refused() -> None:
+    f_in = act(0, (1, 6), "float32", None)
+    quantize = Operator(0, OP.QUANTIZE, (0,), (1,), {})
+    for scale in (0.0, -0.5, float("nan"), float("inf")):
+        i8 = act(1, (1, 6), quant=q(scale))
+        with pytest.raises(BadInput, match="a positive finite one is needed"):
+            affine_quantize.lower_quantize(lowering([f_in, i8], [quantize]), quantize, f_in, i8)
 
 
 def _sxtb16_pairs(word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

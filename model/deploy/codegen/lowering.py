@@ -111,7 +111,10 @@ class Lowering:
         q = t.quantization
         if q is None or q.scale.size != 1:
             raise self.fail(op, f"tensor {t.name!r} needs per-tensor quantization")
-        return float(q.scale[0]), int(q.zero_point[0])
+        scale = float(q.scale[0])
+        if not (np.isfinite(scale) and scale > 0):
+            raise self.fail(op, f"tensor {t.name!r} has scale {scale}; a positive finite one is needed")
+        return scale, int(q.zero_point[0])
 
     def consumers(self, index: int) -> list[Operator]:
         return [op for op in self.m.operators if index in op.inputs]
