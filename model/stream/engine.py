@@ -46,12 +46,11 @@ class _Model:
 
         _, flatbuffer = read_model(tflite)  # a missing or malformed file: one line
         if engine == "c":
-            from model.deploy.quantization import InputQuantization
             from model.deploy.verify import HostTarget
 
-            float_model = InputQuantization.from_tflite(flatbuffer).dtype == "float32"
-            # the kernels of the firmware's variants: Cortex-M4 (its portable C twin here) for int8
-            self.target = HostTarget(flatbuffer, "reference" if float_model else "cortex_m4", tflite)
+            # the firmware's kernels (the Cortex-M4 set's portable C twin here); its float32
+            # kernels are the reference ones, and a float32-in model may have int8 layers inside
+            self.target = HostTarget(flatbuffer, "cortex_m4", tflite)
             self.inputs = self.target.features_to_input
             self.invoke = self.target.invoke
             sizes = self.target.input_size, self.target.output_size
