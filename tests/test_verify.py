@@ -177,6 +177,21 @@ def _depthwise(x, rng):
     return tf.nn.relu(tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "SAME"))
 
 
+def _pool(x):
+    import tensorflow as tf
+
+    return tf.nn.max_pool2d(x, 3, 2, "VALID")
+
+
+def _speech_commands_conv(x, rng):
+    """TensorFlow's speech_commands ``conv`` model (its train.py default), narrower: conv 20x8,
+    ReLU, max pool 2x2 SAME, conv 10x4, ReLU."""
+    import tensorflow as tf
+
+    first = _conv(x, rng, (20, 8, 1, 8), (1, 1), "SAME")
+    return _conv(tf.nn.max_pool2d(first, 2, 2, "SAME"), rng, (10, 4, 8, 8), (1, 1), "SAME")
+
+
 #: Shapes a third party might convert, each through TensorFlow's converter.
 THIRD_PARTY = {
     "valid conv, 12 classes": lambda x, r: _dense_softmax(_conv(x, r, (10, 8, 1, 8), (2, 2), "VALID"), r, 12),
@@ -185,6 +200,8 @@ THIRD_PARTY = {
     ),
     "depthwise": lambda x, r: _dense_softmax(_depthwise(x, r), r, 4),
     "3x3 conv, stride 1": lambda x, r: _dense_softmax(_conv(x, r, (3, 3, 1, 4), (1, 1), "SAME"), r, 4),
+    "speech_commands conv (max pool)": lambda x, r: _dense_softmax(_speech_commands_conv(x, r), r, 4),
+    "max pool 3x3 stride 2 VALID": lambda x, r: _dense_softmax(_pool(_conv(x, r, (3, 3, 1, 4), (1, 1), "SAME")), r, 4),
 }
 
 
@@ -197,6 +214,23 @@ def test_third_party_shapes_bit_exact(shape):
         assert report["mismatches"] == [] and report["bit_exact"] == len(inputs), kernels
 
 
+def test_third_party_float_model_with_max_pool():
+    """The speech_commands conv shape as a float32 model: within the float tolerance of tflite_micro."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+
+    @tf.function(input_signature=[tf.TensorSpec((1, config.NUM_FRAMES, config.NUM_CHANNELS, 1), tf.float32)])
+    def f(x):
+        return _dense_softmax(_speech_commands_conv(x, rng), rng, 4)
+
+    flatbuffer = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f).convert()
+    inputs = clips(8, 20)
+    for kernels in ("reference", "cortex_m4"):
+        report = compare(HostTarget(flatbuffer, kernels), flatbuffer, iter(inputs))
+        assert report["mismatches"] == [] and report["within_tolerance"] == len(inputs), kernels
+
+
 def test_unsupported_operator_of_a_third_party_model_is_one_line():
     import tensorflow as tf
 
@@ -204,9 +238,9 @@ def test_unsupported_operator_of_a_third_party_model_is_one_line():
     from model.errors import BadInput
 
     def pooled(x, rng):
-        return _dense_softmax(tf.nn.max_pool2d(_conv(x, rng, (3, 3, 1, 4), (1, 1), "SAME"), 2, 2, "VALID"), rng, 4)
+        return _dense_softmax(tf.nn.avg_pool2d(_conv(x, rng, (3, 3, 1, 4), (1, 1), "SAME"), 2, 2, "VALID"), rng, 4)
 
-    with pytest.raises(BadInput, match=r"^pooled.tflite: operator 1 \(MAX_POOL_2D\): unsupported operator"):
+    with pytest.raises(BadInput, match=r"^pooled.tflite: operator 1 \(AVERAGE_POOL_2D\): unsupported operator"):
         generate(tf_int8_model(pooled), path="pooled.tflite")
 
 

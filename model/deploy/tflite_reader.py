@@ -147,6 +147,17 @@ def _fully_connected(o: tflite.FullyConnectedOptions) -> dict[str, Any]:
     }
 
 
+def _pool(o: tflite.Pool2DOptions) -> dict[str, Any]:
+    return {
+        "padding": _PADDING.get(o.Padding(), "?"),
+        "stride_w": o.StrideW(),
+        "stride_h": o.StrideH(),
+        "filter_w": o.FilterWidth(),
+        "filter_h": o.FilterHeight(),
+        "activation": ACTIVATIONS.get(o.FusedActivationFunction(), "?"),
+    }
+
+
 #: Builtin code → (options table type, its generated class, what the generator reads of it).
 _OPTIONS: dict[int, tuple[int, type, Callable[[Any], dict[str, Any]]]] = {
     tflite.BuiltinOperator.CONV_2D: (tflite.BuiltinOptions.Conv2DOptions, tflite.Conv2DOptions, _conv),
@@ -160,6 +171,7 @@ _OPTIONS: dict[int, tuple[int, type, Callable[[Any], dict[str, Any]]]] = {
         tflite.FullyConnectedOptions,
         _fully_connected,
     ),
+    tflite.BuiltinOperator.MAX_POOL_2D: (tflite.BuiltinOptions.Pool2DOptions, tflite.Pool2DOptions, _pool),
     tflite.BuiltinOperator.SOFTMAX: (
         tflite.BuiltinOptions.SoftmaxOptions,
         tflite.SoftmaxOptions,
