@@ -192,6 +192,24 @@ def _speech_commands_conv(x, rng):
     return _conv(tf.nn.max_pool2d(first, 2, 2, "SAME"), rng, (10, 4, 8, 8), (1, 1), "SAME")
 
 
+def _average(x, size, stride, padding):
+    import tensorflow as tf
+
+    return tf.nn.avg_pool2d(x, size, stride, padding)
+
+
+def _ds_cnn(x, rng):
+    """ARM's DS-CNN for keyword spotting, narrower: conv 10x4 stride 2, one depthwise-separable
+    block (3x3 depthwise, 1x1 conv), and an average over the whole map before the classifier."""
+    import tensorflow as tf
+
+    y = _conv(x, rng, (10, 4, 1, 8), (2, 2), "SAME")
+    dw = tf.constant(rng.normal(0, 0.3, (3, 3, 8, 1)).astype(np.float32))
+    y = tf.nn.relu(tf.nn.depthwise_conv2d(y, dw, [1, 1, 1, 1], "SAME"))
+    y = _conv(y, rng, (1, 1, 8, 8), (1, 1), "VALID")
+    return _average(y, (y.shape[1], y.shape[2]), 1, "VALID")
+
+
 #: Shapes a third party might convert, each through TensorFlow's converter.
 THIRD_PARTY = {
     "valid conv, 12 classes": lambda x, r: _dense_softmax(_conv(x, r, (10, 8, 1, 8), (2, 2), "VALID"), r, 12),
@@ -202,6 +220,10 @@ THIRD_PARTY = {
     "3x3 conv, stride 1": lambda x, r: _dense_softmax(_conv(x, r, (3, 3, 1, 4), (1, 1), "SAME"), r, 4),
     "speech_commands conv (max pool)": lambda x, r: _dense_softmax(_speech_commands_conv(x, r), r, 4),
     "max pool 3x3 stride 2 VALID": lambda x, r: _dense_softmax(_pool(_conv(x, r, (3, 3, 1, 4), (1, 1), "SAME")), r, 4),
+    "DS-CNN (average pool)": lambda x, r: _dense_softmax(_ds_cnn(x, r), r, 4),
+    "average pool 3x3 stride 2 SAME": lambda x, r: _dense_softmax(
+        _average(_conv(x, r, (3, 3, 1, 4), (1, 1), "SAME"), 3, 2, "SAME"), r, 4
+    ),
 }
 
 
@@ -214,15 +236,16 @@ def test_third_party_shapes_bit_exact(shape):
         assert report["mismatches"] == [] and report["bit_exact"] == len(inputs), kernels
 
 
-def test_third_party_float_model_with_max_pool():
-    """The speech_commands conv shape as a float32 model: within the float tolerance of tflite_micro."""
+@pytest.mark.parametrize("shape", ["speech_commands conv (max pool)", "DS-CNN (average pool)"])
+def test_third_party_float_model_with_pools(shape):
+    """Pooling models as float32 models: within the float tolerance of tflite_micro."""
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
 
     @tf.function(input_signature=[tf.TensorSpec((1, config.NUM_FRAMES, config.NUM_CHANNELS, 1), tf.float32)])
     def f(x):
-        return _dense_softmax(_speech_commands_conv(x, rng), rng, 4)
+        return THIRD_PARTY[shape](x, rng)
 
     flatbuffer = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f).convert()
     inputs = clips(8, 20)
@@ -237,11 +260,11 @@ def test_unsupported_operator_of_a_third_party_model_is_one_line():
     from model.deploy.codegen import generate
     from model.errors import BadInput
 
-    def pooled(x, rng):
-        return _dense_softmax(tf.nn.avg_pool2d(_conv(x, rng, (3, 3, 1, 4), (1, 1), "SAME"), 2, 2, "VALID"), rng, 4)
+    def squashed(x, rng):
+        return _dense_softmax(tf.nn.tanh(_conv(x, rng, (3, 3, 1, 4), (1, 1), "SAME")), rng, 4)
 
-    with pytest.raises(BadInput, match=r"^pooled.tflite: operator 1 \(AVERAGE_POOL_2D\): unsupported operator"):
-        generate(tf_int8_model(pooled), path="pooled.tflite")
+    with pytest.raises(BadInput, match=r"^squashed.tflite: operator 1 \(TANH\): unsupported operator"):
+        generate(tf_int8_model(squashed), path="squashed.tflite")
 
 
 def _tinyconv_tf(x, rng):

@@ -172,6 +172,7 @@ _OPTIONS: dict[int, tuple[int, type, Callable[[Any], dict[str, Any]]]] = {
         _fully_connected,
     ),
     tflite.BuiltinOperator.MAX_POOL_2D: (tflite.BuiltinOptions.Pool2DOptions, tflite.Pool2DOptions, _pool),
+    tflite.BuiltinOperator.AVERAGE_POOL_2D: (tflite.BuiltinOptions.Pool2DOptions, tflite.Pool2DOptions, _pool),
     tflite.BuiltinOperator.SOFTMAX: (
         tflite.BuiltinOptions.SoftmaxOptions,
         tflite.SoftmaxOptions,

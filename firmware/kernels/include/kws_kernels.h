@@ -128,8 +128,9 @@ typedef struct {
 void kws_softmax_s8(const kws_softmax_params *p, const int8_t *input, int8_t *output);
 void kws_softmax_f32(const kws_softmax_params *p, const float *input, float *output);
 
-/* MAX_POOL_2D: NHWC, batch 1; padding positions take no part (TFLite's window clipping); the
-   maximum clamped to the fused activation's range. int8 input and output share quantization. */
+/* MAX_POOL_2D and AVERAGE_POOL_2D: NHWC, batch 1; padding positions take no part (TFLite's window
+   clipping); the result clamped to the fused activation's range. int8 input and output share
+   quantization. */
 typedef struct {
     int32_t in_h, in_w, channels, out_h, out_w;
     int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
@@ -139,6 +140,8 @@ typedef struct {
 
 void kws_max_pool_s8(const kws_pool_params *p, const int8_t *input, int8_t *output);
 void kws_max_pool_f32(const kws_pool_params *p, const float *input, float *output);
+void kws_average_pool_s8(const kws_pool_params *p, const int8_t *input, int8_t *output);
+void kws_average_pool_f32(const kws_pool_params *p, const float *input, float *output);
 
 /* QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 at the edges of a model whose input and
    output are float32 and whose layers are int8 (TFLite's converter without int8 input/output

@@ -1,16 +1,5 @@
 /* MAX_POOL_2D (reference), int8 and float32. Also used by the cortex_m4 set. */
-#include "kws_kernels.h"
-
-/* The input rows [*y0, *y1) and columns [*x0, *x1) under output (oy, ox): the filter clipped to the input. */
-static void kws_pool_window(const kws_pool_params *p, int32_t oy, int32_t ox, int32_t *y0, int32_t *y1, int32_t *x0,
-                            int32_t *x1)
-{
-    const int32_t iy = oy * p->stride_h - p->pad_top, ix = ox * p->stride_w - p->pad_left;
-    *y0 = iy < 0 ? 0 : iy;
-    *y1 = iy + p->filter_h < p->in_h ? iy + p->filter_h : p->in_h;
-    *x0 = ix < 0 ? 0 : ix;
-    *x1 = ix + p->filter_w < p->in_w ? ix + p->filter_w : p->in_w;
-}
+#include "pool_window.h"
 
 void kws_max_pool_s8(const kws_pool_params *p, const int8_t *input, int8_t *output)
 {

@@ -14,7 +14,7 @@ Laid out as TFLM lays out kernels, one module per job:
 - :mod:`~model.deploy.codegen.lowering`: the graph walk and what the op modules build (arrays, steps);
 - one module per op: :mod:`~model.deploy.codegen.pad`, :mod:`~model.deploy.codegen.conv`,
   :mod:`~model.deploy.codegen.depthwise`, :mod:`~model.deploy.codegen.fully_connected`,
-  :mod:`~model.deploy.codegen.max_pool`,
+  :mod:`~model.deploy.codegen.pool`,
   :mod:`~model.deploy.codegen.softmax`, :mod:`~model.deploy.codegen.reshape`,
   :mod:`~model.deploy.codegen.affine_quantize` (QUANTIZE and DEQUANTIZE around int8 layers of a
   float32-in, float32-out model), and the model input's :mod:`~model.deploy.codegen.quantize`;
@@ -40,8 +40,8 @@ from model.deploy.codegen import (
     depthwise,
     emitter,
     fully_connected,
-    max_pool,
     pad,
+    pool,
     reshape,
     softmax,
     sparse,
@@ -64,7 +64,8 @@ OPS = {
     "CONV_2D": conv.lower,
     "DEPTHWISE_CONV_2D": depthwise.lower,
     "FULLY_CONNECTED": fully_connected.lower,
-    "MAX_POOL_2D": max_pool.lower,
+    "MAX_POOL_2D": pool.lower_max,
+    "AVERAGE_POOL_2D": pool.lower_average,
     "RESHAPE": reshape.lower,
     "SOFTMAX": softmax.lower,
 }

@@ -1,6 +1,7 @@
-"""MAX_POOL_2D: NHWC, batch 1, SAME or VALID, fused activation; int8 (kws_max_pool_s8, input and
-output quantized alike, as TFLite requires) or float32 (kws_max_pool_f32). TensorFlow's
-speech_commands ``conv`` model pools between its two convolutions."""
+"""MAX_POOL_2D and AVERAGE_POOL_2D: NHWC, batch 1, SAME or VALID, fused activation; int8 (input and
+output quantized alike, as TFLite requires) or float32 (kws_max_pool_* and kws_average_pool_*).
+TensorFlow's speech_commands ``conv`` model max-pools between its two convolutions; DS-CNN
+averages before its classifier."""
 
 from __future__ import annotations
 
@@ -31,7 +32,15 @@ def _geometry(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> list[int]:
             *pads]  # fmt: skip
 
 
-def lower(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
+def lower_max(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
+    _lower(g, op, x, y, "kws_max_pool")
+
+
+def lower_average(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
+    _lower(g, op, x, y, "kws_average_pool")
+
+
+def _lower(g: Lowering, op: Operator, x: Tensor, y: Tensor, kernel: str) -> None:
     geometry = ", ".join(map(str, _geometry(g, op, x, y)))
     activation = op.options["activation"]
     if x.dtype == "float32":
@@ -39,7 +48,7 @@ def lower(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
         if clamp is None:
             raise g.fail(op, f"fused activation {activation} is not supported")
         init = f"{{{geometry}, 0, 0, {float_literal(clamp[0])}, {float_literal(clamp[1])}}}"
-        call = f"kws_max_pool_f32(&op{op.index}, {{in}}, {{out}});"
+        call = f"{kernel}_f32(&op{op.index}, {{in}}, {{out}});"
     else:
         s_in, zp_in = g.qparams(op, x)
         s_out, zp_out = g.qparams(op, y)
@@ -49,5 +58,5 @@ def lower(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
         if clamp is None:
             raise g.fail(op, f"fused activation {activation} is not supported")
         init = f"{{{geometry}, {clamp[0]}, {clamp[1]}, 0.0f, 0.0f}}"
-        call = f"kws_max_pool_s8(&op{op.index}, {{in}}, {{out}});"
+        call = f"{kernel}_s8(&op{op.index}, {{in}}, {{out}});"
     g.steps.append(Step(op, init, "kws_pool_params", call, x.index, y.index))
