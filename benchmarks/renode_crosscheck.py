@@ -10,9 +10,9 @@ cycles (averages excepted) within one quantum per timed interval of the exact co
 
 A stream is cut at the same virtual time in both backends, but Renode 1.15.1's UARTE sends a
 transfer at once while the Unicorn backend sends it at the wire's pace, as the chip does: at the
-cut the Unicorn backend may still have the last lines on the wire. The Unicorn run is therefore
-continued for ``DRAIN_S`` more: Renode's lines must equal as many of its first lines, and must
-include every line that had reached the host at the cut.
+cut the Unicorn backend may still have the last lines on the wire. The Unicorn run therefore goes
+on for ``DRAIN_S`` more: Renode's lines must equal as many of its first lines, and must include
+every line that had reached the host at the cut (its line times tell which).
 Prints one line per run, then the host seconds per clip of each backend. Needs Renode on PATH.
 
     .venv/bin/python benchmarks/renode_crosscheck.py --build build/robot-build --clips 20 [--variant int8] [--stream 10]
@@ -110,8 +110,9 @@ def crosscheck_clips(elf: Path, clips: list[tuple[str, np.ndarray]], variant: st
 def crosscheck_stream(elf: Path, clips: list[tuple[str, np.ndarray]], seconds: float) -> None:
     pcm = np.concatenate([p for _, p in clips]).astype("<i2").tobytes()
     renode, r_s = timed(lambda: RenodeMachine(elf, pcm).run(max_seconds_virtual=seconds, timeout_s=3600))
-    at_cut, u_s = timed(lambda: Machine(elf, pcm, cycle_model=False).run(max_seconds_virtual=seconds).lines)
-    drained = Machine(elf, pcm, cycle_model=False).run(max_seconds_virtual=seconds + DRAIN_S).lines
+    unicorn, u_s = timed(lambda: Machine(elf, pcm, cycle_model=False).run(max_seconds_virtual=seconds + DRAIN_S))
+    drained = unicorn.lines
+    at_cut = [line for line, at in zip(drained, unicorn.line_times, strict=True) if at <= seconds]
     problems = compare_lines(renode.lines, drained[: len(renode.lines)])
     if not len(at_cut) <= len(renode.lines) <= len(drained):
         problems.insert(

@@ -267,19 +267,12 @@ def test_unsupported_operator_of_a_third_party_model_is_one_line():
         generate(tf_int8_model(squashed), path="squashed.tflite")
 
 
-def _tinyconv_tf(x, rng):
-    """TinyConv's shape in TensorFlow: conv 10x8 stride 2 SAME, ReLU, dense to 4, softmax."""
-    import tensorflow as tf
-
-    w = tf.constant(rng.normal(0, 0.05, (10, 8, 1, 8)).astype(np.float32))
-    fc = tf.constant(rng.normal(0, 0.02, (25 * 20 * 8, 4)).astype(np.float32))
-    y = tf.nn.relu(tf.nn.conv2d(x, w, strides=[1, 2, 2, 1], padding="SAME") + 0.1)
-    return tf.nn.softmax(tf.matmul(tf.reshape(y, [1, -1]), fc) + tf.constant([0.3, -0.2, 0.1, 0.0]))
-
-
 @pytest.fixture(scope="module")
 def float_io_model() -> bytes:
-    flatbuffer = tf_int8_model(_tinyconv_tf, io="float32")
+    def tinyconv(x, rng):  # TinyConv's shape: conv 10x8 stride 2 SAME, ReLU, dense to 4, softmax
+        return _dense_softmax(_conv(x, rng, (10, 8, 1, 8), (2, 2), "SAME"), rng, 4)
+
+    flatbuffer = tf_int8_model(tinyconv, io="float32")
     from model.deploy.tflite_reader import parse_model
 
     ops = [op.name for op in parse_model(flatbuffer).operators]

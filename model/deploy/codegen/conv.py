@@ -69,18 +69,21 @@ def geometry(g: Lowering, op: Operator, x: Tensor, w: Tensor, y: Tensor, depthwi
     shape = _channels(g, op, x, w, y, depthwise)
     if o["stride_h"] < 1 or o["stride_w"] < 1 or o["dilation_h"] < 1 or o["dilation_w"] < 1:
         raise g.fail(op, "strides and dilations must be positive")
-    pads = []
-    for size, out, k, stride, dilation in (
-        (shape["in_h"], shape["out_h"], shape["k_h"], o["stride_h"], o["dilation_h"]),
-        (shape["in_w"], shape["out_w"], shape["k_w"], o["stride_w"], o["dilation_w"]),
-    ):
-        effective = (k - 1) * dilation + 1
-        expected = (size + stride - 1) // stride if o["padding"] == "SAME" else (size - effective + stride) // stride
-        if expected != out:
-            raise g.fail(op, f"output size {out} does not follow from input {size}, kernel {k}, {o['padding']}")
-        pads.append(max((out - 1) * stride + effective - size, 0) // 2)
+    pad_top = padding_before(g, op, shape["in_h"], shape["out_h"], shape["k_h"], o["stride_h"], o["dilation_h"])
+    pad_left = padding_before(g, op, shape["in_w"], shape["out_w"], shape["k_w"], o["stride_w"], o["dilation_w"])
     strides = {key: o[key] for key in ("stride_h", "stride_w", "dilation_h", "dilation_w")}
-    return {**shape, **strides, "pad_top": pads[0], "pad_left": pads[1]}
+    return {**shape, **strides, "pad_top": pad_top, "pad_left": pad_left}
+
+
+def padding_before(g: Lowering, op: Operator, size: int, out: int, k: int, stride: int, dilation: int = 1) -> int:
+    """The padding above (or left of) one dimension of a convolution or pooling, after checking
+    that its output size follows from TFLite's SAME or VALID rule (``op.options["padding"]``)."""
+    padding = op.options["padding"]
+    effective = (k - 1) * dilation + 1
+    expected = (size + stride - 1) // stride if padding == "SAME" else (size - effective + stride) // stride
+    if expected != out:
+        raise g.fail(op, f"output size {out} does not follow from input {size}, kernel {k}, {padding}")
+    return max((out - 1) * stride + effective - size, 0) // 2
 
 
 def c_geometry(geo: dict[str, int]) -> str:

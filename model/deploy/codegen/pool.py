@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.deploy.codegen.conv import padding_before
 from model.deploy.codegen.lowering import Lowering, Step
 from model.deploy.codegen.requantize import activation_range_f, activation_range_q, float_literal
 from model.deploy.tflite_reader import Operator, Tensor
@@ -20,16 +21,13 @@ def _geometry(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> list[int]:
                          f"output {list(y.shape)})")  # fmt: skip
     if min(o["stride_h"], o["stride_w"], o["filter_h"], o["filter_w"]) < 1:
         raise g.fail(op, "filter sizes and strides must be positive")
-    pads = []
-    for size, out, k, stride in ((x.shape[1], y.shape[1], o["filter_h"], o["stride_h"]),
-                                 (x.shape[2], y.shape[2], o["filter_w"], o["stride_w"])):  # fmt: skip
-        expected = (size + stride - 1) // stride if o["padding"] == "SAME" else (size - k + stride) // stride
-        if o["padding"] not in ("SAME", "VALID") or expected != out:
-            raise g.fail(op, f"output size {out} does not follow from input {size}, filter {k}, {o['padding']}")
-        pads.append(max((out - 1) * stride + k - size, 0) // 2)
-    _, in_h, in_w, channels = x.shape
-    return [in_h, in_w, channels, y.shape[1], y.shape[2], o["filter_h"], o["filter_w"], o["stride_h"], o["stride_w"],
-            *pads]  # fmt: skip
+    if o["padding"] not in ("SAME", "VALID"):
+        raise g.fail(op, f"padding {o['padding']} is not supported (SAME or VALID)")
+    (_, in_h, in_w, channels), (_, out_h, out_w, _) = x.shape, y.shape
+    pad_top = padding_before(g, op, in_h, out_h, o["filter_h"], o["stride_h"])
+    pad_left = padding_before(g, op, in_w, out_w, o["filter_w"], o["stride_w"])
+    return [in_h, in_w, channels, out_h, out_w, o["filter_h"], o["filter_w"], o["stride_h"], o["stride_w"],
+            pad_top, pad_left]  # fmt: skip
 
 
 def lower_max(g: Lowering, op: Operator, x: Tensor, y: Tensor) -> None:
