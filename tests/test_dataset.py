@@ -299,3 +299,22 @@ def test_stream_context_lengths_are_whole_frontend_steps():
     assert all(d % config.STEP_SAMPLES == 0 and low <= d <= high for d in warm)
     assert {d // config.STEP_SAMPLES for d in warm} >= {CONTEXT_STEPS[0], CONTEXT_STEPS[1]}
     assert not any(context_samples(np.random.default_rng([0, i]), 0.0) for i in range(200))
+
+
+def test_a_moved_tree_keeps_its_augmented_pool(tmp_path):
+    """The pool's cache key names the dataset relative to the cache: moving the tree that holds
+    both reuses the pool; the same cache beside another dataset does not."""
+    from model.train.batches import load_train_data
+
+    settings = {"seed": 0, "silence_pct": 25, "unknown_pct": 25, "validation_pct": 10, "testing_pct": 10}
+    tree = tmp_path / "tree"
+    make_dataset(tree / "sc", n_speakers=12)
+    load_train_data(tree / "sc", tree / "cache", settings, 1, progress=False)
+    pools = sorted(p.name for p in (tree / "cache").glob("pool-*"))
+    moved = tmp_path / "moved"
+    tree.rename(moved)
+    load_train_data(moved / "sc", moved / "cache", settings, 1, progress=False)
+    assert sorted(p.name for p in (moved / "cache").glob("pool-*")) == pools
+    make_dataset(moved / "other", n_speakers=12)
+    load_train_data(moved / "other", moved / "cache", settings, 1, progress=False)
+    assert len(list((moved / "cache").glob("pool-*"))) == 2

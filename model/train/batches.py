@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,11 +142,14 @@ def load_train_data(
     """Clean features of every split and the augmented pool, both cached under ``cache``.
 
     The pool's cache key covers the dataset path, its split settings, K, the stream-context
-    fraction, the speed perturbation (``SpeechCommands.augmented``) and the training labels.
+    fraction, the speed perturbation (``SpeechCommands.augmented``) and the training labels. The
+    path is taken relative to the cache, so a tree holding both keeps its pool when it is moved
+    or copied.
     """
     dataset = open_dataset(data, settings, speed_perturb)
     splits = clean_splits(dataset, cache, progress)
-    key = {"data": str(Path(data).resolve()), "settings": settings, "versions": versions}
+    where = os.path.relpath(Path(data).resolve(), Path(cache).resolve())
+    key = {"data": Path(where).as_posix(), "settings": settings, "versions": versions}
     if stream_context:
         key["stream_context"] = stream_context
     if speed_perturb:
