@@ -131,6 +131,8 @@ def test_dataset_clip_longer_than_one_second_is_one_line(tmp_path):
         ("data synth --out O --sources ,flite", "--sources", "comma-separated"),
         ("loso --data D --out O --speed-perturb 0.5", "--speed-perturb", "in [0, 0.5), got 0.5"),
         ("train --data D --out R --speed-perturb -0.1", "--speed-perturb", "got -0.1"),
+        ("train --data D --out R --time-shift 600", "--time-shift", "in [0, 500], got 600"),
+        ("train --data D --out R --background-volume 1.5", "--background-volume", "in [0, 1], got 1.5"),
         ("export --checkpoint C --data D --out O --weight-bits 3", "--weight-bits", "must be 8 or 4, got '3'"),
     ],
 )

@@ -318,3 +318,21 @@ def test_a_moved_tree_keeps_its_augmented_pool(tmp_path):
     make_dataset(moved / "other", n_speakers=12)
     load_train_data(moved / "other", moved / "cache", settings, 1, progress=False)
     assert len(list((moved / "cache").glob("pool-*"))) == 2
+
+
+def test_the_pool_follows_its_augmentation_settings(tmp_path):
+    """A setting at its default keeps the pool of runs made before it existed; another value
+    makes another pool, of other clips: the setting reaches the augmentation."""
+    from model.data.dataset import TIME_SHIFT_MS
+    from model.train.batches import load_train_data
+
+    settings = {"seed": 0, "silence_pct": 25, "unknown_pct": 25, "validation_pct": 10, "testing_pct": 10}
+    make_dataset(tmp_path / "sc", n_speakers=12)
+    cache = tmp_path / "cache"
+    plain = load_train_data(tmp_path / "sc", cache, settings, 2, progress=False)
+    same = load_train_data(tmp_path / "sc", cache, settings, 2, progress=False, time_shift_ms=TIME_SHIFT_MS)
+    assert len(list(cache.glob("pool-*"))) == 1 and np.array_equal(plain.pool, same.pool)
+    quiet = load_train_data(tmp_path / "sc", cache, settings, 2, progress=False, background_volume=0.0)
+    wide = load_train_data(tmp_path / "sc", cache, settings, 2, progress=False, time_shift_ms=450.0)
+    assert len(list(cache.glob("pool-*"))) == 3
+    assert not np.array_equal(plain.pool, quiet.pool) and not np.array_equal(plain.pool, wide.pool)

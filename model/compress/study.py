@@ -298,9 +298,7 @@ def run(args: argparse.Namespace) -> int:
     settings = {key: getattr(train_cfg, key) for key in DATA_SETTINGS}
     cache = Path(args.cache) if args.cache else checkpoint.parent / "features"
     progress = not (args.json or args.no_progress)
-    data = load_train_data(
-        Path(args.data), cache, settings, train_cfg.pool, progress, stream_context=train_cfg.stream_context
-    )
+    data = load_train_data(Path(args.data), cache, settings, train_cfg.pool, progress, **train_cfg.augmentation())
     variants: dict[str, Any] = {}
     rows = study(model, data, train_cfg, cfg, progress, keep=variants)
     out.mkdir(parents=True, exist_ok=True)

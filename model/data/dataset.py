@@ -81,6 +81,11 @@ def example_rng(seed: int, step: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, step, index])
 
 
+#: TensorFlow's augmentation defaults (its train.py's --time_shift_ms and --background_volume).
+TIME_SHIFT_MS = 100.0
+BACKGROUND_VOLUME = 0.1
+
+
 class SpeechCommands:
     """A dataset in Speech Commands layout (``<word>/<speaker>_nohash_<n>.wav``, ``_background_noise_/``).
 
@@ -100,9 +105,9 @@ class SpeechCommands:
         testing_pct: float = 10.0,
         use_list_files: bool = False,
         seed: int = 0,
-        time_shift_ms: float = 100.0,
+        time_shift_ms: float = TIME_SHIFT_MS,
         background_frequency: float = 0.8,
-        background_volume: float = 0.1,
+        background_volume: float = BACKGROUND_VOLUME,
         speed_perturb: float = 0.0,
     ) -> None:
         self.root = Path(root)

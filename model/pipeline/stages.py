@@ -131,7 +131,7 @@ class Job:
         assert self.data is not None
         cfg = self.train_config
         return load_train_data(
-            self.data, self.out / "features", self.settings, cfg.pool, self.progress, stream_context=cfg.stream_context
+            self.data, self.out / "features", self.settings, cfg.pool, self.progress, **cfg.augmentation()
         )
 
 

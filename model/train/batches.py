@@ -32,12 +32,16 @@ import numpy as np
 
 from model import config
 from model.atomic import atomic_directory
+from model.data.dataset import BACKGROUND_VOLUME, TIME_SHIFT_MS
 from model.errors import BadInput
 
 #: Report split name → the dataset's split name.
 SPLITS = {"train": "training", "validation": "validation", "test": "testing"}
 #: Keyword arguments of ``SpeechCommands`` that a training run records and evaluation reuses.
 DATA_SETTINGS = ("silence_pct", "unknown_pct", "validation_pct", "testing_pct", "seed")
+#: ``SpeechCommands``' augmentation of training clips, at its defaults: a setting at its default
+#: stays out of the pool's cache key, so pools made before a setting existed stay valid.
+AUGMENT_DEFAULTS = {"speed_perturb": 0.0, "time_shift_ms": TIME_SHIFT_MS, "background_volume": BACKGROUND_VOLUME}
 
 
 @dataclass
@@ -54,14 +58,15 @@ class TrainData:
     test: Split
 
 
-def open_dataset(data: Path, settings: dict[str, Any], speed_perturb: float = 0.0):
-    """The ``SpeechCommands`` dataset under ``data`` with the recorded split settings."""
+def open_dataset(data: Path, settings: dict[str, Any], **augment: float):
+    """The ``SpeechCommands`` dataset under ``data`` with the recorded split settings and the
+    training clips' augmentation (``speed_perturb``, ``time_shift_ms``, ``background_volume``)."""
     from model.data.dataset import SpeechCommands
 
     if not Path(data).is_dir():
         raise BadInput(data, "no such dataset directory")
     kwargs = {key: settings[key] for key in DATA_SETTINGS if key in settings}
-    return SpeechCommands(Path(data), wanted_words=config.WANTED_WORDS, speed_perturb=speed_perturb, **kwargs)
+    return SpeechCommands(Path(data), wanted_words=config.WANTED_WORDS, **augment, **kwargs)
 
 
 def _labels(examples: list) -> np.ndarray:
@@ -137,23 +142,23 @@ def load_train_data(
     progress: bool = True,
     *,
     stream_context: float = 0.0,
-    speed_perturb: float = 0.0,
+    **augment: float,
 ) -> TrainData:
     """Clean features of every split and the augmented pool, both cached under ``cache``.
 
-    The pool's cache key covers the dataset path, its split settings, K, the stream-context
-    fraction, the speed perturbation (``SpeechCommands.augmented``) and the training labels. The
-    path is taken relative to the cache, so a tree holding both keeps its pool when it is moved
-    or copied.
+    ``augment`` is ``SpeechCommands``' augmentation of training clips: ``speed_perturb``,
+    ``time_shift_ms``, ``background_volume`` (TensorFlow's values where absent). The pool's
+    cache key covers the dataset path, its split settings, K, the stream-context fraction, each
+    augmentation setting that differs from its default and the training labels. The path is
+    taken relative to the cache, so a tree holding both keeps its pool when it is moved or copied.
     """
-    dataset = open_dataset(data, settings, speed_perturb)
+    dataset = open_dataset(data, settings, **augment)
     splits = clean_splits(dataset, cache, progress)
     where = os.path.relpath(Path(data).resolve(), Path(cache).resolve())
     key = {"data": Path(where).as_posix(), "settings": settings, "versions": versions}
     if stream_context:
         key["stream_context"] = stream_context
-    if speed_perturb:
-        key["speed_perturb"] = speed_perturb
+    key |= {name: value for name, value in augment.items() if value != AUGMENT_DEFAULTS[name]}
     key["labels"] = hashlib.sha1(splits["train"].labels.tobytes()).hexdigest()
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     directory = Path(cache) / f"pool-{digest}"

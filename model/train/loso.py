@@ -123,8 +123,7 @@ def _train_and_test(data: Path, run: Path, cfg: TrainConfig, progress: bool) -> 
     from model.train.training import train
 
     settings = {key: getattr(cfg, key) for key in DATA_SETTINGS}
-    augment = {"stream_context": cfg.stream_context, "speed_perturb": cfg.speed_perturb}
-    train_data = load_train_data(data, run / "features", settings, cfg.pool, progress, **augment)
+    train_data = load_train_data(data, run / "features", settings, cfg.pool, progress, **cfg.augmentation())
     metrics = train(train_data, run, cfg, progress)
     return metrics, load_checkpoint(run / "model.pt")[0]
 

@@ -2,7 +2,8 @@
 
 Recipe (defaults): 12,000 steps at learning rate 0.001, then 3,000 at 0.0001; batch 100;
 dropout 0.5; silence and unknown 25% each of the wanted-word clips; training clips augmented
-(time shift ±100 ms, background noise). TensorFlow's train.py uses plain gradient descent
+(time shift ±100 ms, background noise at volume 0-0.1: ``--time-shift``,
+``--background-volume``). TensorFlow's train.py uses plain gradient descent
 (``--optimizer gradient_descent``) by default, tuned together with TensorFlow's weight
 initialisation; here the default is Adam, which is far less sensitive to initialisation and
 gradient scale at these learning rates, with PyTorch's default initialisation. Plain gradient
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from model.atomic import atomic_write_bytes, atomic_write_text
+from model.data.dataset import BACKGROUND_VOLUME, TIME_SHIFT_MS
 from model.errors import BadInput
 from model.options import (
     float_range,
@@ -50,6 +52,8 @@ from model.options import (
 from model.train.batches import TrainData
 
 STATE_FORMAT = "kws-train-state/1"
+#: A shift beyond half the clip would move most words out of it.
+MAX_TIME_SHIFT_MS = 500.0
 
 
 @dataclass
@@ -65,6 +69,8 @@ class TrainConfig:
     pool: int = 8
     stream_context: float = 0.5
     speed_perturb: float = 0.0
+    time_shift_ms: float = TIME_SHIFT_MS
+    background_volume: float = BACKGROUND_VOLUME
     silence_pct: int = 25
     unknown_pct: int = 25
     validation_pct: int = 10
@@ -78,6 +84,10 @@ class TrainConfig:
             raise ValueError("steps, batch size, eval interval and pool size must be positive")
         if not 0 <= self.speed_perturb < 0.5:
             raise ValueError(f"--speed-perturb is a fraction in [0, 0.5), not {self.speed_perturb}")
+        if not 0 <= self.time_shift_ms <= MAX_TIME_SHIFT_MS:
+            raise ValueError(f"--time-shift is in [0, {MAX_TIME_SHIFT_MS:g}] ms, not {self.time_shift_ms}")
+        if not 0 <= self.background_volume <= 1:
+            raise ValueError(f"--background-volume is in [0, 1], not {self.background_volume}")
         if not 0 <= self.stream_context <= 1:
             raise ValueError(f"--stream-context is a fraction in [0, 1], not {self.stream_context}")
         if self.optimizer not in ("adam", "sgd"):
@@ -86,6 +96,15 @@ class TrainConfig:
             raise ValueError(
                 f"--validation-pct {self.validation_pct} and --testing-pct {self.testing_pct} leave no training split"
             )
+
+    def augmentation(self) -> dict[str, float]:
+        """How the augmented pool is made (``model.train.batches.load_train_data``'s keywords)."""
+        return {
+            "stream_context": self.stream_context,
+            "speed_perturb": self.speed_perturb,
+            "time_shift_ms": self.time_shift_ms,
+            "background_volume": self.background_volume,
+        }
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -298,14 +317,45 @@ def run(args: argparse.Namespace) -> int:
     cache = Path(args.cache) if args.cache else out / "features"
     settings = {key: getattr(cfg, key) for key in DATA_SETTINGS}
     _load_state(out / "last.pt", cfg)  # a run with other settings fails before features are computed
-    data = load_train_data(
-        Path(args.data), cache, settings, cfg.pool, stream_context=cfg.stream_context, speed_perturb=cfg.speed_perturb
-    )
+    data = load_train_data(Path(args.data), cache, settings, cfg.pool, **cfg.augmentation())
     metrics = train(data, out, cfg)
     for name, split in metrics["splits"].items():
         print(f"{name}: accuracy {split['total']['accuracy']:.4f} ({split['total']['samples']:,} clips)")
     print(f"wrote {out / 'model.pt'}, {out / 'metrics.json'}, {out / 'report.md'}, {out / 'curves.png'}")
     return 0
+
+
+def _add_augmentation(parser: argparse.ArgumentParser, d: TrainConfig) -> None:
+    """How the augmented versions of the training clips are made."""
+    parser.add_argument(
+        "--stream-context",
+        type=float_range(0, 1),
+        default=d.stream_context,
+        metavar="P",
+        help=f"share of augmented versions computed after 0.5-2 s of background, as in a stream ({d.stream_context})",
+    )
+    parser.add_argument(
+        "--speed-perturb",
+        type=float_range(0, 0.5, high_open=True),
+        default=d.speed_perturb,
+        metavar="P",
+        help="augmented versions play at a random speed in [1-P, 1+P]: pitch, formants and pace (0: off)",
+    )
+    parser.add_argument(
+        "--time-shift",
+        dest="time_shift_ms",
+        type=float_range(0, MAX_TIME_SHIFT_MS),
+        default=d.time_shift_ms,
+        metavar="MS",
+        help=f"augmented versions shift the clip by up to ±MS, zero-filled (default {d.time_shift_ms:g}, TensorFlow's)",
+    )
+    parser.add_argument(
+        "--background-volume",
+        type=float_range(0, 1),
+        default=d.background_volume,
+        metavar="V",
+        help=f"background noise mixed into 80%% of versions at a volume drawn from [0, V] ({d.background_volume:g})",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -340,20 +390,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seed", type=non_negative_int, default=d.seed, help="seed of data, augmentation, training (0)"
     )
     parser.add_argument("--pool", type=positive_int, default=d.pool, help=f"augmented versions per clip ({d.pool})")
-    parser.add_argument(
-        "--stream-context",
-        type=float_range(0, 1),
-        default=d.stream_context,
-        metavar="P",
-        help=f"share of augmented versions computed after 0.5-2 s of background, as in a stream ({d.stream_context})",
-    )
-    parser.add_argument(
-        "--speed-perturb",
-        type=float_range(0, 0.5, high_open=True),
-        default=d.speed_perturb,
-        metavar="P",
-        help="augmented versions play at a random speed in [1-P, 1+P]: pitch, formants and pace (0: off)",
-    )
+    _add_augmentation(parser, d)
     parser.add_argument(
         "--silence-pct", type=int_range(0, 1000), default=d.silence_pct, help=f"default {d.silence_pct}"
     )
