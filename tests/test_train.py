@@ -124,3 +124,13 @@ def test_split_metrics_follow_contract_4():
     assert metrics["per_class"]["no"] == {"samples": 2, "correct": 1, "accuracy": 0.5}
     assert metrics["total"] == {"samples": 6, "correct": 4, "accuracy": 4 / 6}
     assert confusion[3, 0] == 1 and confusion.sum() == 6
+
+
+def test_settings_added_later_stay_out_of_the_cache_key_at_their_defaults():
+    """A pipeline tree trained before --time-shift and --background-volume existed keeps its stages."""
+    from dataclasses import asdict
+
+    key = train.TrainConfig().key()
+    assert key == {k: v for k, v in asdict(train.TrainConfig()).items() if k not in train.LATER_DEFAULTS}
+    assert train.TrainConfig(time_shift_ms=250.0).key()["time_shift_ms"] == 250.0
+    assert train.TrainConfig(background_volume=0.3).key()["background_volume"] == 0.3

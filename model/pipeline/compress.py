@@ -185,7 +185,7 @@ def compress_stage(job) -> dict:
         "checkpoint": file_digest(checkpoint),
         "features": job.keys["features"],
         "grid": asdict(grid),
-        "train": asdict(job.train_config),
+        "train": job.train_config.key(),
     }
     key = json.loads(json.dumps(key))  # as the record keeps it: tuples become lists
     job.keys["compress"] = key

@@ -206,7 +206,7 @@ def train_stage(job: Job) -> dict:
 
     cfg = job.train_config
     run = job.out / "run"
-    key = {"config": asdict(cfg), "features": job.keys["features"]}
+    key = {"config": cfg.key(), "features": job.keys["features"]}
     info = cached(job.out, "train", key)
     if info is not None:
         say("train", f"cached: {run / 'model.pt'}")

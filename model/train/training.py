@@ -54,6 +54,9 @@ from model.train.batches import TrainData
 STATE_FORMAT = "kws-train-state/1"
 #: A shift beyond half the clip would move most words out of it.
 MAX_TIME_SHIFT_MS = 500.0
+#: Settings added after pipeline records began, with their defaults: at those values they stay out
+#: of ``TrainConfig.key``, so a tree trained before they existed keeps its stages.
+LATER_DEFAULTS = {"time_shift_ms": TIME_SHIFT_MS, "background_volume": BACKGROUND_VOLUME}
 
 
 @dataclass
@@ -96,6 +99,11 @@ class TrainConfig:
             raise ValueError(
                 f"--validation-pct {self.validation_pct} and --testing-pct {self.testing_pct} leave no training split"
             )
+
+    def key(self) -> dict[str, Any]:
+        """The settings as a cache key: those of ``LATER_DEFAULTS`` only where they differ from it."""
+        settings = asdict(self)
+        return {k: v for k, v in settings.items() if k not in LATER_DEFAULTS or v != LATER_DEFAULTS[k]}
 
     def augmentation(self) -> dict[str, float]:
         """How the augmented pool is made (``model.train.batches.load_train_data``'s keywords)."""
