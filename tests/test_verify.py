@@ -740,3 +740,55 @@ def test_check_result_int8_exact_float32_within_tolerance():
         wrong[1] = wrong[1] - 2 if wrong[1] > -126 else wrong[1] + 2
         bad = {"checksum": "0x00000001", "scores": ",".join(map(str, wrong))}
         assert check_result(bad, Expected("0x00000001", p))["stage"] == "model"
+
+
+def _tinyconv_with_empty_filters(x, rng):
+    """TinyConv's shape with filters 0 and 5 all zero, as magnitude pruning leaves them: filter 0
+    with a positive bias (a constant output above the zero point), filter 5 with a negative one."""
+    import tensorflow as tf
+
+    w = rng.normal(0, 0.1, (10, 8, 1, 8)).astype(np.float32)
+    w[..., [0, 5]] = 0.0
+    bias = rng.normal(0, 0.1, 8).astype(np.float32)
+    bias[0], bias[5] = 0.37, -0.2
+    y = tf.nn.relu(tf.nn.conv2d(x, tf.constant(w), strides=[1, 2, 2, 1], padding="SAME") + tf.constant(bias))
+    return _dense_softmax(y, rng, 4)
+
+
+def test_an_empty_filter_keeps_the_fast_requantization_and_stays_bit_exact():
+    """The converter gives an all-zero filter a scale near 4e-9, beyond the shortcut's exponents;
+    its channel is a constant, given to the shortcut as one (m4_layout.constant_channels)."""
+    flatbuffer = tf_int8_model(_tinyconv_with_empty_filters)
+    target = HostTarget(flatbuffer, "cortex_m4")
+    assert ", 26, 1, 1}" in target.generated.source  # blocked output, the fast requantization
+    inputs = clips(9, 40)
+    for kernels, host in (("cortex_m4", target), ("reference", HostTarget(flatbuffer, "reference"))):
+        report = compare(host, flatbuffer, iter(inputs))
+        assert report["mismatches"] == [] and report["bit_exact"] == len(inputs), kernels
+
+
+def test_requantize_in_python_equals_the_kernels(tmp_path):
+    """model.deploy.codegen.requantize.requantize against kws_fixedpoint.h's kws_requantize, built
+    for the host, on random and edge values at every shift TFLite's multipliers take."""
+    from model.deploy.codegen.requantize import requantize
+
+    kernels = config.ROOT / "firmware" / "kernels" / "include"
+    source = tmp_path / "requantize.c"
+    source.write_text(
+        '#include "kws_fixedpoint.h"\n'
+        "int32_t requantize(int32_t x, int32_t m, int32_t s) { return kws_requantize(x, m, s); }\n"
+    )
+    library = tmp_path / "librequantize.so"
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", f"-I{kernels}", str(source), "-o", str(library)], check=True)
+    c = ctypes.CDLL(str(library))
+    c.requantize.argtypes = [ctypes.c_int32] * 3
+    c.requantize.restype = ctypes.c_int32
+    rng = np.random.default_rng(11)
+    edges = [-(2**31), -(2**31) + 1, -(2**30), -1, 0, 1, 2**30, 2**31 - 1]
+    xs = edges + rng.integers(-(2**31), 2**31, 3000).tolist() + rng.integers(-5000, 5000, 3000).tolist()
+    ms = [0, 2**30, 2**31 - 1, *rng.integers(2**30, 2**31, 6).tolist()]
+    shifts = list(range(-31, 8))
+    cases = [(x, m, s) for x in xs for m in ms[:3] for s in shifts[::5]]
+    cases += [(x, int(rng.choice(ms)), int(rng.choice(shifts))) for x in xs for _ in range(3)]
+    wrong = [(x, m, s) for x, m, s in cases if requantize(x, m, s) != c.requantize(x, m, s)]
+    assert not wrong, wrong[:5]

@@ -210,14 +210,16 @@ def _m4(
     kernel_shape = (geo["k_h"], geo["k_w"], out_c) if depthwise else (out_c, geo["k_h"], geo["k_w"])
     per_channel = weights.reshape(kernel_shape)
     per_channel = per_channel.transpose(2, 0, 1) if depthwise else per_channel
-    folded = bias + (-zp_in) * per_channel.reshape(out_c, -1).sum(axis=1)
-    bound = m4_layout.acc_bound(per_channel.reshape(out_c, -1), folded)
-    if not (m4_layout.fits_sixteenfold(bound) if int4 else m4_layout.fits_doubled(bound)):
+    flat = per_channel.reshape(out_c, -1)
+    folded = bias + (-zp_in) * flat.sum(axis=1)
+    fits = m4_layout.fits_sixteenfold if int4 else m4_layout.fits_doubled
+    chosen = m4_layout.conv_requant(flat, folded, mults, (zp_out, *clamp), fits)
+    if chosen is None:
         return None
+    start, requant = chosen
     multipliers, shifts = [m for m, _ in mults], [s for _, s in mults]
-    requant = m4_layout.fast_requant(multipliers, shifts, zp_out, clamp, bound)
     stream = m4_layout.conv_stream_s4 if int4 else m4_layout.conv_stream
-    g.array(f"{prefix}_weights", "int32_t", stream(per_channel, folded, multipliers, shifts, requant), "cortex_m4")
+    g.array(f"{prefix}_weights", "int32_t", stream(per_channel, start, multipliers, shifts, requant), "cortex_m4")
     blocked = fc_consumer(g, y) is not None
     if blocked:
         g.blocked[y.index] = m4_layout.blocked_order(geo["out_h"], geo["out_w"], out_c)

@@ -9,6 +9,8 @@ exact here, from bounds on the accumulator computed from the actual weights and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 #: int32 words per padded row of an unpacked strip (cortex_m4/conv_1ch.h, KWS_M4_STRIP_WORDS).
@@ -55,7 +57,12 @@ def fits_sixteenfold(bound: np.ndarray) -> bool:
 
 
 def fast_requant(
-    multipliers: list[int], shifts: list[int], zero_point: int, act: tuple[int, int], bound: np.ndarray
+    multipliers: list[int],
+    shifts: list[int],
+    zero_point: int,
+    act: tuple[int, int],
+    bound: np.ndarray,
+    constants: dict[int, int] | None = None,
 ) -> list[tuple[int, int, int]] | None:
     """(multiplier, k, exponent) per channel for ``kws_m4_requantize`` (requantize_m4.h), or None
     when the shortcut is not proven exact for this layer.
@@ -63,11 +70,17 @@ def fast_requant(
     Exact when: output zero point -128 and range [-128, 127] (so outputs of negative
     intermediate sums are -128 either way), shift <= 0, |acc| < 2^30 (2 * acc fits), and
     SMMLAR's sum t + k cannot wrap: |t| <= |acc| + 1 and |k| <= 2^(e-1) + 128 * 2^e.
+    A channel of ``constants`` (channel → its one output, see :func:`constant_channels`) gets
+    (0, output, 0): SMMLAR then yields k whatever the sum, and SSAT keeps it.
     """
     if zero_point != -128 or act != (-128, 127):
         return None
+    constants = constants or {}
     words = []
-    for m, shift, b in zip(multipliers, shifts, bound.tolist(), strict=True):
+    for channel, (m, shift, b) in enumerate(zip(multipliers, shifts, bound.tolist(), strict=True)):
+        if channel in constants:
+            words.append((0, constants[channel], 0))
+            continue
         e = -shift
         if shift > 0 or m < 0 or b >= 1 << 30:
             return None
@@ -76,6 +89,46 @@ def fast_requant(
             return None
         words.append((m, k, e))
     return words
+
+
+def constant_channels(
+    weights: np.ndarray, folded: np.ndarray, mults: list[tuple[int, int]], zero_point: int, act: tuple[int, int]
+) -> dict[int, int]:
+    """Channels whose filter is all zero, each with its one output: the requantized folded bias.
+
+    Pruning can empty a filter, and TFLite's converter gives such a filter a scale near 4e-9,
+    whose exponent no shortcut covers; its output is a constant all the same (TFLite's
+    arithmetic, ``requantize.requantize``). ``weights`` is (channels, taps)."""
+    from model.deploy.codegen.requantize import requantize
+
+    lo, hi = act
+    return {
+        c: min(max(requantize(int(folded[c]), *mults[c]) + zero_point, lo), hi)
+        for c in np.flatnonzero(~weights.any(axis=1)).tolist()
+    }
+
+
+def conv_requant(
+    weights: np.ndarray,
+    folded: np.ndarray,
+    mults: list[tuple[int, int]],
+    output: tuple[int, int, int],
+    fits: Callable[[np.ndarray], bool],
+) -> tuple[np.ndarray, list[tuple[int, int, int]] | None] | None:
+    """The fast conv's starting sums and its shortcut words (None: the exact requantization), or
+    None when its doubled sums could overflow. ``output`` is (zero point, clamp low, clamp high);
+    ``weights`` (channels, taps). A constant channel's sum goes unused by the shortcut, so it starts
+    at 0 and does not bound the others."""
+    zero_point, act = output[0], (output[1], output[2])
+    constants = constant_channels(weights, folded, mults, zero_point, act)
+    shortcut = folded.copy()
+    shortcut[list(constants)] = 0
+    bound = acc_bound(weights, shortcut)
+    multipliers, shifts = [m for m, _ in mults], [s for _, s in mults]
+    requant = fast_requant(multipliers, shifts, zero_point, act, bound, constants) if fits(bound) else None
+    if requant is not None:
+        return shortcut, requant
+    return (folded, None) if fits(acc_bound(weights, folded)) else None
 
 
 def requant_k(exponent: int) -> int:

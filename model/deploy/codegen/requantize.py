@@ -31,6 +31,26 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     return q, shift
 
 
+def _int32(x: int) -> int:
+    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def requantize(x: int, multiplier: int, shift: int) -> int:
+    """TFLite's MultiplyByQuantizedMultiplier on one int32 (kws_fixedpoint.h's kws_requantize): a
+    saturating rounding doubling high multiply, then a rounding right shift, ties away from zero."""
+    a = _int32(x << max(shift, 0))
+    if a == multiplier == -(1 << 31):
+        high = (1 << 31) - 1
+    else:
+        product = a * multiplier
+        nudged = product + ((1 << 30) if product >= 0 else 1 - (1 << 30))
+        high = nudged >> 31 if nudged >= 0 else -(-nudged >> 31)  # C's division truncates toward zero
+    right = max(-shift, 0)
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (1 if high < 0 else 0)
+    return (high >> right) + (1 if high & mask > threshold else 0)
+
+
 def channel_multipliers(input_scale: float, weight_scales: np.ndarray, output_scale: float) -> list[tuple[int, int]]:
     """(multiplier, shift) per output channel: input scale x weight scale / output scale, in float64."""
     return [
